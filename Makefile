@@ -1,0 +1,43 @@
+# critmin: every repeated developer task is a target here.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+RAW_DATA ?= $(abspath ../shared/data)
+export CRITMIN_RAW_DATA ?= $(RAW_DATA)
+
+.PHONY: run test install lint typecheck bench bundle clean
+
+run: install
+	$(BIN)/critmin data init
+	$(BIN)/critmin data status
+	$(BIN)/critmin data concentrated --country IND --country JPN
+
+test: install lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { \
+	  echo "python venv is missing: installing Debian's python3-venv"; \
+	  (apt-get update -qq && apt-get install -y -qq python3-venv) >/dev/null && $(PYTHON) -m venv $(VENV); }
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/bench_ingest.py
+
+bundle: install
+	$(BIN)/python scripts/build_bundle.py --raw $(RAW_DATA)
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

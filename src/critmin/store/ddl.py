@@ -1,0 +1,57 @@
+"""DDL of the store, derived from :mod:`critmin.schema`, and its migrations."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from critmin.data import read_reference
+from critmin.harmonize.commodities import all_names
+from critmin.schema import SCHEMA_VERSION, TABLES, VINTAGE_COLUMNS
+
+CATALOG_TABLES: dict[str, tuple[str, ...]] = {
+    "commodities": ("commodity", "name", "family", "parent", "symbol"),
+    "commodity_names": ("source", "source_name", "detail", "commodity", "stage", "form", "note"),
+    "hs_codes": ("commodity", "stage", "nomenclature", "hs6", "confidence", "description", "note"),
+    "places": ("code", "name", "is_aggregate"),
+}
+"""Reference tables copied into the store from ``critmin/data/reference`` (all text)."""
+
+
+def create_statements() -> list[str]:
+    """Every CREATE statement of the current schema, in dependency order."""
+    statements = [
+        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        "CREATE TABLE IF NOT EXISTS vintages ("
+        + ", ".join(f"{name} {kind}" for name, kind in VINTAGE_COLUMNS)
+        + ", PRIMARY KEY (vintage_id), UNIQUE (sha256))",
+    ]
+    for table in TABLES.values():
+        columns = ", ".join(f"{name} {kind}" for name, kind in table.columns)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, vintage_id INTEGER NOT NULL)")
+    for name, columns in CATALOG_TABLES.items():
+        cols = ", ".join(f"{c} VARCHAR" for c in columns)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+    statements.append(
+        "INSERT INTO meta VALUES ('schema_version', "
+        f"'{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
+    )
+    return statements
+
+
+MIGRATIONS: dict[int, list[str]] = {}
+"""SQL that takes a store from schema version ``n`` to ``n + 1``, keyed by ``n``.
+
+Schema 1 is the first released schema, so there is nothing to migrate yet; a store whose
+version has no path to the current one is refused with instructions.
+"""
+
+
+def catalog_frames() -> dict[str, pd.DataFrame]:
+    """The reference tables as they ship with the package, one frame per catalog table."""
+    frames = {
+        "commodities": read_reference("commodities.csv"),
+        "commodity_names": all_names(),
+        "hs_codes": read_reference("hs_codes.csv"),
+        "places": read_reference("places.csv"),
+    }
+    return {name: frames[name][list(CATALOG_TABLES[name])] for name in CATALOG_TABLES}
