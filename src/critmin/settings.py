@@ -42,6 +42,12 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Folder of raw source files (the shared data layout) used by the bundle script and tests.",
         ),
+        Setting(
+            "fetch_base_url",
+            "CRITMIN_FETCH_BASE_URL",
+            "",
+            "Mirror for `critmin data fetch`: replaces the publishers' scheme and host, keeping the path.",
+        ),
     )
 }
 

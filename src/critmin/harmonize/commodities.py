@@ -86,21 +86,32 @@ def map_names(
     exact_map = {
         (n, d): (c, s, f)
         for n, d, c, s, f in zip(
-            _norm(exact["source_name"]), _norm(exact["detail"]), exact["commodity"], exact["stage"], exact["form"],
+            _norm(exact["source_name"]),
+            _norm(exact["detail"]),
+            exact["commodity"],
+            exact["stage"],
+            exact["form"],
             strict=True,
         )
     }
     wild_map = {
         n: (c, s, f)
         for n, c, s, f in zip(
-            _norm(wildcard["source_name"]), wildcard["commodity"], wildcard["stage"], wildcard["form"], strict=True
+            _norm(wildcard["source_name"]),
+            wildcard["commodity"],
+            wildcard["stage"],
+            wildcard["form"],
+            strict=True,
         )
     }
-    found = [exact_map.get((n, d)) or wild_map.get(n) for n, d in zip(records["n"], records["d"], strict=True)]
+    found = [
+        exact_map.get((n, d)) or wild_map.get(n) for n, d in zip(records["n"], records["d"], strict=True)
+    ]
     missing = [i for i, hit in enumerate(found) if hit is None]
     if missing:
         pairs = {
-            f"{names.iloc[i]} / {details.iloc[i]}" if details is not None else str(names.iloc[i]) for i in missing
+            f"{names.iloc[i]} / {details.iloc[i]}" if details is not None else str(names.iloc[i])
+            for i in missing
         }
         raise UnknownNamesError(f"{source} commodity", sorted(pairs), path=path)
     out = pd.DataFrame(found, index=names.index, columns=["commodity", "stage", "form"])

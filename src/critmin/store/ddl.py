@@ -26,14 +26,13 @@ def create_statements() -> list[str]:
         + ", PRIMARY KEY (vintage_id), UNIQUE (sha256))",
     ]
     for table in TABLES.values():
-        columns = ", ".join(f"{name} {kind}" for name, kind in table.columns)
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, vintage_id INTEGER NOT NULL)")
-    for name, columns in CATALOG_TABLES.items():
-        cols = ", ".join(f"{c} VARCHAR" for c in columns)
+        typed = ", ".join(f"{name} {kind}" for name, kind in table.columns)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({typed}, vintage_id INTEGER NOT NULL)")
+    for name, names in CATALOG_TABLES.items():
+        cols = ", ".join(f"{c} VARCHAR" for c in names)
         statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
     statements.append(
-        "INSERT INTO meta VALUES ('schema_version', "
-        f"'{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
+        f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
     )
     return statements
 

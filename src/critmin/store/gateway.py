@@ -27,6 +27,32 @@ from critmin.store import ddl
 FilterValue = str | int | float | bool | Sequence[str] | Sequence[int] | None
 
 
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
+    """Run a statement and consume its result, so the connection is free for the next one."""
+    return con.execute(sql, params or []).fetchall()
+
+
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a query, with the result consumed (DuckDB refuses new work on an unfinished one)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """The single value of a one-row, one-column query."""
+    row = first_row(con, sql, params)
+    if row is None:
+        raise StoreError(f"query returned no row: {sql}")
+    return row[0]
+
+
+def sql_path(path: Path) -> str:
+    """A file path as a quoted SQL string literal (for COPY and read_parquet, which take no parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     """What happened to one file: ``added`` as a new vintage or ``unchanged`` (seen before)."""
@@ -97,12 +123,10 @@ class Store:
 
     def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         has_meta = bool(
-            con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-            ).fetchone()[0]  # type: ignore[index]
+            scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
         )
         if not has_meta:
-            others = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]  # type: ignore[index]
+            others = scalar(con, "SELECT count(*) FROM information_schema.tables")
             if others:
                 raise SchemaVersionError(
                     f"{self.path} is a DuckDB file but not a critmin store (no meta table); "
@@ -110,13 +134,13 @@ class Store:
                 )
             con.begin()
             for statement in ddl.create_statements():
-                con.execute(statement)
+                execute(con, statement)
             con.commit()
         self._migrate(con)
         self._sync_catalog(con)
 
     def _version(self, con: duckdb.DuckDBPyConnection) -> int:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = first_row(con, "SELECT value FROM meta WHERE key = 'schema_version'")
         return int(row[0]) if row else 0
 
     def _check_version(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -161,8 +185,8 @@ class Store:
         con.begin()
         for step in range(version, SCHEMA_VERSION):
             for statement in ddl.MIGRATIONS[step]:
-                con.execute(statement)
-        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+                execute(con, statement)
+        execute(con, "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
         con.commit()
 
     def migrate(self) -> int:
@@ -186,18 +210,20 @@ class Store:
         for frame in frames.values():
             digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         wanted = digest.hexdigest()
-        row = con.execute("SELECT value FROM meta WHERE key = 'catalog_sha256'").fetchone()
+        row = first_row(con, "SELECT value FROM meta WHERE key = 'catalog_sha256'")
         if row and row[0] == wanted:
             return
         con.begin()
         for name, columns in ddl.CATALOG_TABLES.items():
             frame = frames[name]
-            con.execute(f"DELETE FROM {name}")
+            execute(con, f"DELETE FROM {name}")
             con.register("incoming_reference", frame)
-            con.execute(f"INSERT INTO {name} SELECT {', '.join(columns)} FROM incoming_reference")
+            execute(con, f"INSERT INTO {name} SELECT {', '.join(columns)} FROM incoming_reference")
             con.unregister("incoming_reference")
-        con.execute(
-            "INSERT INTO meta VALUES ('catalog_sha256', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        execute(
+            con,
+            "INSERT INTO meta VALUES ('catalog_sha256', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [wanted],
         )
         con.commit()
@@ -222,19 +248,23 @@ class Store:
         return outcomes
 
     def _add_one(self, con: duckdb.DuckDBPyConnection, item: Parsed) -> ImportOutcome:
-        known = con.execute(
-            "SELECT vintage_id, row_counts FROM vintages WHERE sha256 = ?", [item.sha256]
-        ).fetchone()
+        known = first_row(con, "SELECT vintage_id, row_counts FROM vintages WHERE sha256 = ?", [item.sha256])
         if known:
             return ImportOutcome(
-                str(item.path), item.info.source, item.release, "unchanged", int(known[0]), json.loads(known[1])
+                str(item.path),
+                item.info.source,
+                item.release,
+                "unchanged",
+                int(known[0]),
+                json.loads(known[1]),
             )
-        vintage_id = int(con.execute("SELECT coalesce(max(vintage_id), 0) + 1 FROM vintages").fetchone()[0])  # type: ignore[index]
+        vintage_id = int(scalar(con, "SELECT coalesce(max(vintage_id), 0) + 1 FROM vintages"))
         counts: dict[str, int] = {}
         for name, frame in item.tables.items():
             table = TABLES[name]
             counts[name] = self._insert(con, table, frame, vintage_id)
-        con.execute(
+        execute(
+            con,
             f"INSERT INTO vintages ({', '.join(c for c, _ in VINTAGE_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in VINTAGE_COLUMNS)})",
             [
@@ -266,9 +296,10 @@ class Store:
         select = ", ".join(f"CAST({name} AS {kind})" for name, kind in table.columns)
         con.register("incoming_rows", frame)
         try:
-            con.execute(
+            execute(
+                con,
                 f"INSERT INTO {table.name} ({', '.join(table.column_names)}, vintage_id) "
-                f"SELECT {select}, {int(vintage_id)} FROM incoming_rows"
+                f"SELECT {select}, {int(vintage_id)} FROM incoming_rows",
             )
         finally:
             con.unregister("incoming_rows")
@@ -288,7 +319,9 @@ class Store:
             [str(vintage), str(vintage), str(vintage)],
         ).fetchall()
         if not rows:
-            releases = [r[0] for r in con.execute("SELECT DISTINCT release FROM vintages ORDER BY 1").fetchall()]
+            releases = [
+                r[0] for r in con.execute("SELECT DISTINCT release FROM vintages ORDER BY 1").fetchall()
+            ]
             raise VintageError(f"no vintage {vintage!r}; the store has releases {releases}")
         return [int(r[0]) for r in rows]
 
@@ -336,19 +369,21 @@ class Store:
                 ids = self.resolve_vintage(con, vintage)
                 inner.append(f"t.vintage_id IN ({', '.join(str(i) for i in ids)})")
             newest = (
-                f"QUALIFY dense_rank() OVER (PARTITION BY v.source, {', '.join('t.' + c for c in table.slice)} "
+                "QUALIFY dense_rank() OVER (PARTITION BY v.source, "
+                + ", ".join(f"t.{c}" for c in table.slice)
+                + " "
                 "ORDER BY v.release_date DESC, t.vintage_id DESC) = 1"
                 if vintage is None
                 else ""
             )
             sql = f"""
-                SELECT {', '.join(wanted)}, vintage_id, source, release FROM (
+                SELECT {", ".join(wanted)}, vintage_id, source, release FROM (
                     SELECT t.*, v.source, v.release
                     FROM {table.name} t JOIN vintages v USING (vintage_id)
-                    WHERE {' AND '.join(inner) or 'TRUE'}
+                    WHERE {" AND ".join(inner) or "TRUE"}
                     {newest}
                 ) t
-                WHERE {' AND '.join(outer) or 'TRUE'}
+                WHERE {" AND ".join(outer) or "TRUE"}
             """
             return con.execute(sql, inner_params + outer_params).df()
 
@@ -376,10 +411,7 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         """Stored rows per canonical table, over all vintages."""
         with self.reader() as con:
-            return {
-                name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])  # type: ignore[index]
-                for name in TABLES
-            }
+            return {name: int(scalar(con, f"SELECT count(*) FROM {name}")) for name in TABLES}
 
     def catalog(self, name: str) -> pd.DataFrame:
         """A reference table held in the store (``commodities``, ``commodity_names``, ...)."""
@@ -392,4 +424,4 @@ class Store:
         if not self.path.exists():
             return True
         with self.reader() as con:
-            return not con.execute("SELECT count(*) FROM vintages").fetchone()[0]  # type: ignore[index]
+            return not scalar(con, "SELECT count(*) FROM vintages")

@@ -1,0 +1,379 @@
+"""The Python API: ``critmin.open()`` returns a :class:`Critmin` handle whose accessors return frames.
+
+Every frame carries ``source``, ``release`` and ``vintage_id`` columns, so each number can be
+traced to the file it came from (see :meth:`Critmin.vintages` and :meth:`Critmin.sources`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from critmin import settings
+from critmin.data import bundle_dir
+from critmin.errors import CritminError
+from critmin.ingest.base import ProgressCallback, sha256_of
+from critmin.ingest.registry import importer
+from critmin.store import Store
+from critmin.store.bundle import load_bundle
+from critmin.store.gateway import FilterValue, ImportOutcome
+
+Many = str | Sequence[str] | None
+Years = int | Sequence[int] | None
+
+
+def _many(value: Many | Years) -> FilterValue:
+    if value is None or isinstance(value, (str, int)):
+        return value
+    return [str(v) if isinstance(v, str) else int(v) for v in value]  # type: ignore[return-value]
+
+
+def _offset_progress(progress: ProgressCallback, offset: int, total: int) -> ProgressCallback:
+    """Report one file's progress as progress through all the files being imported."""
+
+    def report(done: int, _file_total: int) -> None:
+        progress(offset + done, total)
+
+    return report
+
+
+class Critmin:
+    """A handle on one critmin store.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; default ``$CRITMIN_HOME/critmin.duckdb``.
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.store = Store(Path(path) if path is not None else settings.default_db_path())
+
+    def __repr__(self) -> str:
+        return f"Critmin({str(self.store.path)!r})"
+
+    @property
+    def path(self) -> Path:
+        """The store file."""
+        return self.store.path
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def init(self) -> int:
+        """Create the store if needed and add the bundled default dataset; return vintages added."""
+        self.store.initialise()
+        return load_bundle(self.store, bundle_dir())
+
+    def import_files(
+        self,
+        source: str,
+        paths: Sequence[Path | str],
+        *,
+        progress: ProgressCallback | None = None,
+        **options: object,
+    ) -> list[ImportOutcome]:
+        """Parse files of one source and store them as vintages in one transaction.
+
+        Files already stored (same SHA-256) are not parsed again. If any file fails, nothing is
+        stored and the error names the file, line and field.
+        """
+        module = importer(source)
+        files = [Path(p) for p in paths]
+        for path in files:
+            if not path.is_file():
+                raise CritminError(f"no such file: {path}")
+        known = set(self.store.vintages()["sha256"]) if self.store.path.exists() else set()
+        grand_total = sum(path.stat().st_size for path in files)
+        parsed = []
+        outcomes: list[ImportOutcome] = []
+        offset = 0
+        for path in files:
+            size = path.stat().st_size
+            if sha256_of(path) in known:
+                outcomes.append(ImportOutcome(str(path), source, "", "unchanged", 0, {}))
+            else:
+                kwargs = dict(options)
+                if progress is not None:
+                    kwargs["progress"] = _offset_progress(progress, offset, grand_total)
+                parsed.append(module.parse(path, **kwargs))
+            offset += size
+            if progress is not None:
+                progress(offset, grand_total)
+        return self.store.add(parsed) + outcomes if parsed else outcomes
+
+    # -- reference ---------------------------------------------------------------------------
+
+    def commodities(self) -> pd.DataFrame:
+        """The commodity catalog: id, name, family, parent and symbol."""
+        return self.store.catalog("commodities")
+
+    def commodity_id(self, name: str) -> str:
+        """The catalog id of a commodity given by id or name (``"rare earths"`` -> ``rare_earths``)."""
+        catalog = self.commodities()
+        wanted = name.strip().lower()
+        for column in ("commodity", "name"):
+            hit = catalog[catalog[column].str.lower() == wanted]
+            if len(hit):
+                return str(hit["commodity"].iloc[0])
+        snake = wanted.replace(" ", "_").replace("-", "_")
+        if snake in set(catalog["commodity"]):
+            return snake
+        raise CritminError(f"unknown commodity {name!r}; see `critmin data commodities`")
+
+    def _commodities(self, value: Many) -> FilterValue:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self.commodity_id(value)
+        return [self.commodity_id(v) for v in value]
+
+    def hs_codes(self) -> pd.DataFrame:
+        """HS codes of each commodity and stage, with their confidence (exact, dominant, proxy)."""
+        return self.store.catalog("hs_codes")
+
+    def _hs6_of(self, commodity: Many, nomenclature: str | None) -> list[str]:
+        ids = self._commodities(commodity)
+        wanted = {ids} if isinstance(ids, str) else set(ids or [])  # type: ignore[arg-type]
+        table = self.hs_codes()
+        mapped = table[table["commodity"].isin(wanted)]
+        if nomenclature is not None:
+            mapped = mapped[mapped["nomenclature"] == nomenclature]
+        return sorted(set(mapped["hs6"]))
+
+    def places(self) -> pd.DataFrame:
+        """Country and aggregate codes with names."""
+        return self.store.catalog("places")
+
+    def vintages(self) -> pd.DataFrame:
+        """Every stored vintage (one per imported file), newest release first."""
+        return self.store.vintages()
+
+    def sources(self) -> pd.DataFrame:
+        """Each source with its releases, licence and citation."""
+        vintages = self.vintages()
+        if vintages.empty:
+            return vintages
+        grouped = vintages.groupby(["source", "release", "licence", "citation", "url"], dropna=False)
+        return (
+            grouped.agg(files=("vintage_id", "count"), release_date=("release_date", "max"))
+            .reset_index()
+            .sort_values(["source", "release_date"], ascending=[True, False], ignore_index=True)
+        )
+
+    # -- canonical tables ----------------------------------------------------------------------
+
+    def _select(
+        self, table: str, filters: dict[str, FilterValue], vintage: str | int | None, source: str | None
+    ) -> pd.DataFrame:
+        return self.store.select(table, filters, vintage=vintage, source=source)
+
+    def production(
+        self,
+        commodity: Many = None,
+        stage: Many = None,
+        country: Many = None,
+        year: Years = None,
+        *,
+        source: str | None = "usgs_mcs",
+        vintage: str | int | None = None,
+        aggregates: bool = False,
+    ) -> pd.DataFrame:
+        """Production by commodity, stage, country and year.
+
+        Parameters
+        ----------
+        source
+            ``"usgs_mcs"`` (default) or ``"wmd"`` once World Mining Data is imported; ``None`` for all.
+        vintage
+            A release (``"MCS2024"``) or vintage id; default: each slice from its newest release.
+        aggregates
+            Include ``World total`` (WLD) and ``Other countries`` (OTH) rows.
+        """
+        filters: dict[str, FilterValue] = {
+            "commodity": self._commodities(commodity),
+            "stage": _many(stage),
+            "country": _many(country),
+            "year": _many(year),
+        }
+        if not aggregates:
+            filters["is_aggregate"] = False
+        return self._select("production", filters, vintage, source)
+
+    def reserves(
+        self,
+        commodity: Many = None,
+        country: Many = None,
+        year: Years = None,
+        *,
+        source: str | None = "usgs_mcs",
+        vintage: str | int | None = None,
+        aggregates: bool = False,
+    ) -> pd.DataFrame:
+        """Reserves by commodity and country (dated to the release's latest year)."""
+        filters: dict[str, FilterValue] = {
+            "commodity": self._commodities(commodity),
+            "country": _many(country),
+            "year": _many(year),
+        }
+        if not aggregates:
+            filters["is_aggregate"] = False
+        return self._select("reserves", filters, vintage, source)
+
+    def capacity(
+        self,
+        commodity: Many = None,
+        stage: Many = None,
+        country: Many = None,
+        year: Years = None,
+        *,
+        vintage: str | int | None = None,
+        aggregates: bool = False,
+    ) -> pd.DataFrame:
+        """Production capacity by commodity, stage, country and year."""
+        filters: dict[str, FilterValue] = {
+            "commodity": self._commodities(commodity),
+            "stage": _many(stage),
+            "country": _many(country),
+            "year": _many(year),
+        }
+        if not aggregates:
+            filters["is_aggregate"] = False
+        return self._select("capacity", filters, vintage, None)
+
+    def trade(
+        self,
+        year: Years = None,
+        exporter: Many = None,
+        importer: Many = None,
+        hs6: Many = None,
+        *,
+        commodity: Many = None,
+        nomenclature: str | None = "HS92",
+        source: str | None = "baci",
+        vintage: str | int | None = None,
+    ) -> pd.DataFrame:
+        """Bilateral trade: value in USD and quantity in tonnes.
+
+        ``commodity`` selects the HS codes the catalog maps to it (see :meth:`hs_codes`) in the
+        chosen nomenclature.
+        """
+        codes = _many(hs6)
+        if commodity is not None:
+            mapped = self._hs6_of(commodity, nomenclature)
+            asked = {codes} if isinstance(codes, str) else set(codes or mapped)  # type: ignore[arg-type]
+            codes = sorted(set(mapped) & asked)
+        filters: dict[str, FilterValue] = {
+            "nomenclature": nomenclature,
+            "year": _many(year),
+            "exporter": _many(exporter),
+            "importer": _many(importer),
+            "hs6": codes,
+        }
+        return self._select("trade", filters, vintage, source)
+
+    def governance(
+        self,
+        country: Many = None,
+        year: Years = None,
+        indicator: Many = None,
+        *,
+        vintage: str | int | None = None,
+    ) -> pd.DataFrame:
+        """Governance indicators (WGI ``va pv ge rq rl cc``) by country and year."""
+        filters: dict[str, FilterValue] = {
+            "country": _many(country),
+            "year": _many(year),
+            "indicator": _many(indicator),
+        }
+        return self._select("governance", filters, vintage, None)
+
+    def lists(
+        self,
+        jurisdiction: Many = None,
+        commodity: Many = None,
+        list_year: Years = None,
+        *,
+        vintage: str | int | None = None,
+    ) -> pd.DataFrame:
+        """Official critical-mineral lists (USA, EU, India, Japan, ...)."""
+        filters: dict[str, FilterValue] = {
+            "jurisdiction": _many(jurisdiction),
+            "commodity": self._commodities(commodity),
+            "list_year": _many(list_year),
+        }
+        return self._select("lists", filters, vintage, None)
+
+    def restrictions(
+        self, country: Many = None, commodity: Many = None, *, vintage: str | int | None = None
+    ) -> pd.DataFrame:
+        """Export-restriction measures, one row per measure and commodity."""
+        filters: dict[str, FilterValue] = {
+            "country": _many(country),
+            "commodity": self._commodities(commodity),
+        }
+        return self._select("restrictions", filters, vintage, None)
+
+    def import_reliance(
+        self,
+        country: Many = None,
+        commodity: Many = None,
+        year: Years = None,
+        *,
+        vintage: str | int | None = None,
+    ) -> pd.DataFrame:
+        """Published net import reliance (% of apparent consumption), flags such as ``E`` or ``>`` kept."""
+        filters: dict[str, FilterValue] = {
+            "country": _many(country),
+            "commodity": self._commodities(commodity),
+            "year": _many(year),
+        }
+        return self._select("import_reliance", filters, vintage, None)
+
+    def import_sources(
+        self, importer: Many = None, commodity: Many = None, *, vintage: str | int | None = None
+    ) -> pd.DataFrame:
+        """Published import-source shares (USGS: U.S. import sources over a period)."""
+        filters: dict[str, FilterValue] = {
+            "importer": _many(importer),
+            "commodity": self._commodities(commodity),
+        }
+        return self._select("import_sources", filters, vintage, None)
+
+    def salient(
+        self,
+        country: Many = None,
+        commodity: Many = None,
+        year: Years = None,
+        *,
+        vintage: str | int | None = None,
+    ) -> pd.DataFrame:
+        """National salient statistics (USGS U.S. production, trade, consumption, prices...)."""
+        filters: dict[str, FilterValue] = {
+            "country": _many(country),
+            "commodity": self._commodities(commodity),
+            "year": _many(year),
+        }
+        return self._select("salient", filters, vintage, None)
+
+    def table(self, name: str, *, vintage: str | int | None = None) -> pd.DataFrame:
+        """A whole canonical table (resolved to the newest vintage per slice unless ``vintage`` is given)."""
+        return self.store.select(name, {}, vintage=vintage)
+
+
+def open(path: Path | str | None = None, *, init: bool = True) -> Critmin:
+    """Open a store; create it from the bundled dataset when it is new.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; default ``$CRITMIN_HOME/critmin.duckdb`` (``CRITMIN_HOME`` defaults to
+        the user's data directory).
+    init
+        Create a missing or empty store and load the bundled default dataset into it.
+    """
+    handle = Critmin(path)
+    if init and handle.store.is_empty():
+        handle.init()
+    return handle

@@ -1,0 +1,34 @@
+"""State shared by the commands (the store path) and the error guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.text import Text
+
+from critmin.api import Critmin, open
+from critmin.cli.output import errors
+from critmin.errors import CritminError
+
+
+@dataclass
+class State:
+    """Options of the root command."""
+
+    db: Path | None = None
+
+    def open(self, *, init: bool = True) -> Critmin:
+        """Open the store (creating it from the bundled dataset when it is new)."""
+        return open(self.db, init=init)
+
+
+def run_guarded(job: Callable[[], None]) -> None:
+    """Run a command body; a critmin error prints its message (no traceback) and exits 1."""
+    try:
+        job()
+    except CritminError as exc:
+        errors.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None

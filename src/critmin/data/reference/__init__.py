@@ -1,0 +1,1 @@
+"""Reference tables: commodity catalog, source-name mappings, HS codes, places and aliases."""

@@ -1,0 +1,53 @@
+"""The layering rules written in each package's docstring hold in the imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "critmin"
+
+FORBIDDEN = {
+    "ingest": ("critmin.store", "critmin.metrics", "critmin.cli", "critmin.api"),
+    "harmonize": ("critmin.store", "critmin.metrics", "critmin.ingest", "critmin.cli", "critmin.api"),
+    "metrics": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_respects_its_layer(package: str) -> None:
+    offenders = {
+        f"{path.relative_to(SRC)} imports {name}"
+        for path in (SRC / package).rglob("*.py")
+        for name in imported_modules(path)
+        if any(name == banned or name.startswith(banned + ".") for banned in FORBIDDEN[package])
+    }
+    assert not offenders
+
+
+def test_only_the_store_opens_duckdb_files() -> None:
+    users = {
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "duckdb" in imported_modules(path) and path.parent.name not in {"store", "ingest"}
+    }
+    assert not users
+
+
+def test_every_package_states_its_rule() -> None:
+    for package in FORBIDDEN:
+        doc = ast.get_docstring(ast.parse((SRC / package / "__init__.py").read_text())) or ""
+        assert "Layering rule" in doc, package
