@@ -22,18 +22,25 @@ from critmin.store.bundle import export_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 
+REFUSED = {
+    "mcs2024-cobal_salient_DEFECTIVE_contains_world_table.csv": "holds a world table, not salient statistics",
+    "mcs2024-gypsu_salient_DEFECTIVE_contains_world_table.csv": "holds a world table, not salient statistics",
+    "mcs2024-kyani_salient_DEFECTIVE_contains_world_table.csv": "holds a world table, not salient statistics",
+    "mcs2024-felds_salient.csv": "values past the last header column: misaligned in the source",
+    "mcs2024-fluor_salient.csv": "values past the last header column: misaligned in the source",
+    "mcs2024-vermi_world.csv": "numbers in the Reserves_notes column: a header is missing in the source",
+}
+"""USGS files the importer refuses, with the reason; every other file must import."""
+
 
 def bundled_files(raw: Path) -> dict[str, list[Path]]:
     """The raw files that make up the bundle, by importer source name."""
     usgs = sorted((raw / "usgs_mcs").glob("mcs2022/*_world.csv"))
     for release in ("mcs2023", "mcs2024"):
         usgs += sorted((raw / "usgs_mcs" / release / "world").glob("*_world.csv"))
-        usgs += sorted(
-            p
-            for p in (raw / "usgs_mcs" / release / "salient").glob("*_salient*.csv")
-            if "DEFECTIVE" not in p.name
-        )
+        usgs += sorted((raw / "usgs_mcs" / release / "salient").glob("*_salient*.csv"))
     usgs += sorted((raw / "usgs_mcs").glob("mcs2022/*_salient.csv"))
+    usgs = [path for path in usgs if path.name not in REFUSED]
     usgs.append(raw / "usgs_mcs" / "mcs2026" / "MCS2026_Commodities_Data.csv")
     return {
         "usgs-mcs": usgs,
@@ -71,7 +78,9 @@ def attribution(db: Critmin) -> str:
             ),
             "",
         ]
-    return "\n".join(lines)
+    lines += ["## Source files left out", ""]
+    lines += [f"- `{name}`: {reason}" for name, reason in sorted(REFUSED.items())]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,8 +52,8 @@ def test_aggregates_stay_aggregates(name: str, code: str) -> None:
 
 def test_unplaceable_names_are_all_listed() -> None:
     with pytest.raises(UnknownNamesError) as caught:
-        place_names(["China", "Atlantis", "Freedonia"], path="x.csv")
-    assert caught.value.names == ["Atlantis", "Freedonia"]
+        place_names(["China", "Atlantis", "Freedonia", "XYZ", "Foo"], path="x.csv")
+    assert caught.value.names == ["Atlantis", "Foo", "Freedonia", "XYZ"]
     assert "x.csv" in str(caught.value)
 
 
@@ -82,7 +82,13 @@ def test_every_mapping_row_points_into_the_catalog() -> None:
 
 def test_mapping_keys_are_unique_per_source() -> None:
     names = all_names()
-    key = names["source"] + "|" + names["source_name"].str.lower().str.strip() + "|" + names["detail"].str.lower()
+    key = (
+        names["source"]
+        + "|"
+        + names["source_name"].str.lower().str.strip()
+        + "|"
+        + names["detail"].str.lower()
+    )
     assert key.is_unique, names[key.duplicated(keep=False)]
 
 

@@ -161,13 +161,14 @@ def test_missing_indicator_is_refused(small_file: Path) -> None:
 
 def test_garbage_value_names_line_and_column(small_file: Path) -> None:
     lines = small_file.read_text(encoding="utf-8").splitlines()
-    fields = lines[3].split(",")
+    fields = lines[4].split(",")
+    assert fields[1] == "ROM"
     fields[5] = "n/a"
-    lines[3] = ",".join(fields)
+    lines[4] = ",".join(fields)
     small_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(IngestError, match="neither a number") as err:
         wgi.parse(small_file)
-    assert (err.value.line, err.value.column) == (4, "estimate")
+    assert (err.value.line, err.value.column) == (5, "estimate")
 
 
 def test_negative_standard_error_is_refused(small_file: Path) -> None:

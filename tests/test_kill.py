@@ -67,7 +67,9 @@ def test_kill_after_rows_are_inserted_before_commit(seeded: Critmin, raw_data: P
     assert snapshot(seeded) == before
     outcome = seeded.import_files("wgi", [wgi])
     assert outcome[0].status == "added"
-    assert seeded.governance(country="CHN", year=2023, indicator="pv")["estimate"].round(2).tolist() == [-0.51]
+    assert seeded.governance(country="CHN", year=2023, indicator="pv")["estimate"].round(2).tolist() == [
+        -0.51
+    ]
 
 
 @pytest.mark.slow
@@ -78,7 +80,17 @@ def test_kill_at_random_moments_of_a_large_import(seeded: Critmin, raw_data: Pat
     rng = random.Random(20260117)
     for delay in sorted(rng.uniform(0.3, 4.0) for _ in range(3)):
         process = subprocess.Popen(
-            [sys.executable, "-m", "critmin.cli.main", "--db", str(seeded.path), "data", "import", "baci", str(baci)],
+            [
+                sys.executable,
+                "-m",
+                "critmin.cli.main",
+                "--db",
+                str(seeded.path),
+                "data",
+                "import",
+                "baci",
+                str(baci),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

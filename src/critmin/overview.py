@@ -1,4 +1,4 @@
-"""The interim main job: each chosen country's listed critical minerals with the most concentrated supply."""
+"""The interim main job: chosen countries' listed critical minerals with the most concentrated supply."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pandas as pd
 from critmin.api import Critmin
 from critmin.metrics.concentration import concentration
 
-STAGES = ("mine", "refinery")
+STAGES = ("mine", "refinery", "smelter", "primary")
+"""Stages compared: extraction and the first processing steps USGS reports."""
 
 
 def latest_list(db: Critmin, country: str) -> pd.DataFrame:
@@ -22,49 +23,57 @@ def latest_list(db: Critmin, country: str) -> pd.DataFrame:
 
 
 def supply_concentration(db: Critmin, commodities: Sequence[str]) -> pd.DataFrame:
-    """Concentration of mine and refinery production in each commodity's latest year."""
+    """Concentration of production at each stage in the latest year USGS reports it."""
     production = db.production(list(commodities), stage=list(STAGES), aggregates=True)
     production = production[production["form"] == ""]
     if production.empty:
         return pd.DataFrame()
     latest = production.groupby(["commodity", "stage"])["year"].transform("max")
     production = production[production["year"] == latest]
-    countries = production[~production["is_aggregate"]]
-    world = production[production["country"] == "WLD"]
-    summary = concentration(countries, world)
-    releases = production.groupby(["commodity", "stage", "year"])["release"].agg(
-        lambda r: ",".join(sorted(set(r)))
+    summary = concentration(
+        production[~production["is_aggregate"]], production[production["country"] == "WLD"]
     )
-    return summary.merge(releases.reset_index(), on=["commodity", "stage", "year"], how="left")
+    keys = ["commodity", "stage", "year"]
+    provenance = production.groupby(keys).agg(
+        release=("release", lambda r: ",".join(sorted(set(r)))),
+        estimated=("estimated", "any"),
+    )
+    return summary.merge(provenance.reset_index(), on=keys, how="left")
 
 
 def most_concentrated(db: Critmin, countries: Sequence[str], top: int = 10) -> pd.DataFrame:
-    r"""Each country's listed critical minerals ranked by the top producer's share of world supply.
+    """The minerals on the countries' official lists whose supply is most concentrated.
 
-    The share is of the published world total where USGS gives one, else of the reported
-    countries' sum (``share_basis`` says which).
+    Ranked by the top producer's share of the published world total (of the reported
+    countries' sum where USGS gives no world total; ``share_basis`` says which), then by
+    HHI. ``listed_by`` names the countries whose newest list includes the mineral, and
+    ``lists`` the lists used.
     """
-    frames = []
+    listed = []
     for country in countries:
-        listed = latest_list(db, country)
-        if listed.empty:
-            continue
-        summary = supply_concentration(db, sorted(set(listed["commodity"])))
-        if summary.empty:
-            continue
-        share_of_world = summary.get("top1_share_of_world")
-        summary["top1_share_world_or_reported"] = (
-            share_of_world.fillna(summary["top1_share"])
-            if share_of_world is not None
-            else summary["top1_share"]
-        )
-        summary["share_basis"] = (
-            share_of_world.notna().map({True: "world total", False: "reported countries"})
-            if share_of_world is not None
-            else "reported countries"
-        )
-        summary = summary.sort_values(["top1_share_world_or_reported", "hhi"], ascending=False).head(top)
-        summary.insert(0, "list", f"{listed['list_name'].iloc[0]} ({int(listed['list_year'].iloc[0])})")
-        summary.insert(0, "country", country)
-        frames.append(summary)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        rows = latest_list(db, country)
+        if not rows.empty:
+            listed.append(rows.assign(country=country))
+    if not listed:
+        return pd.DataFrame()
+    lists = pd.concat(listed, ignore_index=True)
+    by_commodity = lists.groupby("commodity")["country"].agg(lambda c: ",".join(sorted(set(c))))
+    summary = supply_concentration(db, sorted(by_commodity.index))
+    if summary.empty:
+        return summary
+    of_world = summary.get("top1_share_of_world")
+    if of_world is None:
+        summary["share_basis"] = "reported countries"
+    else:
+        summary["share_basis"] = of_world.notna().map({True: "world total", False: "reported countries"})
+        summary["top1_share"] = of_world.fillna(summary["top1_share"])
+        summary["top3_share"] = summary["top3_share_of_world"].fillna(summary["top3_share"])
+
+    summary["listed_by"] = summary["commodity"].map(by_commodity)
+    summary["lists"] = "; ".join(
+        f"{c}: {name} ({int(year)})"
+        for c, name, year in lists[["country", "list_name", "list_year"]]
+        .drop_duplicates()
+        .itertuples(index=False)
+    )
+    return summary.sort_values(["top1_share", "hhi"], ascending=False).head(top).reset_index(drop=True)

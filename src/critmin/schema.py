@@ -210,6 +210,7 @@ RESTRICTIONS = Table(
         ("measure_type", "VARCHAR"),
         ("announced", "DATE"),
         ("effective", "DATE"),
+        ("effective_to", "DATE"),
         ("legal_instrument", "VARCHAR"),
         ("citation", "VARCHAR"),
         ("verification", "VARCHAR"),

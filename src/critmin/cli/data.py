@@ -163,3 +163,46 @@ def migrate(ctx: typer.Context) -> None:
         console.print(f"store {db.path}: schema {before} -> {db.store.schema_version()}")
 
     run_guarded(job)
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="usgs-mcs, baci or wgi.")],
+    release: Annotated[
+        str | None, typer.Option("--release", "-r", help="Release label (default: the newest known).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url", help="Mirror replacing the publishers' scheme and host (or CRITMIN_FETCH_BASE_URL)."
+        ),
+    ] = None,
+    year: Annotated[
+        list[int] | None, typer.Option("--year", "-y", help="BACI: year to import, repeatable.")
+    ] = None,
+) -> None:
+    """Download a release from its publisher, check it and import it; a failure leaves the store as is."""
+    from critmin.ingest.fetch import fetch as fetch_release
+
+    def job() -> None:
+        db = ctx.obj.open()
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"fetching {source}", total=None)
+
+            def progress(what: str, done: int, total: int | None) -> None:
+                bar.update(task, description=what, completed=done, total=total)
+
+            outcomes = fetch_release(db, source, release, base_url=base_url, years=year, progress=progress)
+        for outcome in outcomes:
+            rows = ", ".join(f"{k} {v:,}" for k, v in outcome.rows.items()) or "no new rows"
+            console.print(f"{outcome.status:9} {outcome.path} [{outcome.release or 'seen before'}] {rows}")
+
+    run_guarded(job)

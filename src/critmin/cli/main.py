@@ -50,7 +50,7 @@ def overview(
         "IND",
         "JPN",
     ],
-    top: Annotated[int, typer.Option(help="Minerals per country.")] = 10,
+    top: Annotated[int, typer.Option(help="How many minerals to show.")] = 15,
     fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
 ) -> None:
     """Each country's listed critical minerals with the most concentrated supply (USGS, latest year)."""
@@ -60,29 +60,27 @@ def overview(
         db = ctx.obj.open()
         frame = most_concentrated(db, [c.upper() for c in country], top=top)
         columns = [
-            "country",
             "commodity",
             "stage",
             "year",
             "top1_country",
-            "top1_share_world_or_reported",
+            "top1_share",
             "share_basis",
             "top3_share",
             "hhi",
             "producers",
+            "listed_by",
             "release",
         ]
         if frame.empty:
             typer.echo("no listed minerals with production data for " + ", ".join(country))
             return
-        lists = frame.drop_duplicates("country")[["country", "list"]]
-        title = "Most concentrated supply of listed critical minerals: " + "; ".join(
-            f"{c} from {name}" for c, name in zip(lists["country"], lists["list"], strict=True)
-        )
-        show(frame[columns], fmt, title=title)
+        title = "Most concentrated supply of listed critical minerals (" + frame["lists"].iloc[0] + ")"
+        show(frame[columns], fmt, title=title, percent=("top1_share", "top3_share"))
         if fmt is Format.table:
             typer.echo(
-                "Source: USGS Mineral Commodity Summaries (release per row); shares of world production."
+                "Shares of world production; source: USGS Mineral Commodity Summaries, release per row "
+                "(latest year, estimated where USGS says so). Lists: critmin compilation of official lists."
             )
 
     run_guarded(job)

@@ -12,7 +12,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True)
 
 
@@ -36,15 +36,30 @@ def _cell(value: Any) -> str:
 
 
 def show(
-    frame: pd.DataFrame, fmt: Format = Format.table, *, title: str | None = None, out: Path | None = None
+    frame: pd.DataFrame,
+    fmt: Format = Format.table,
+    *,
+    title: str | None = None,
+    out: Path | None = None,
+    percent: tuple[str, ...] = (),
 ) -> None:
-    """Print or write a frame in the chosen format (Parquet needs ``out``)."""
+    """Print or write a frame in the chosen format (Parquet needs ``out``).
+
+    Columns named in ``percent`` hold fractions and are shown as percentages in tables only;
+    files keep the fractions.
+    """
     if fmt is Format.table:
         table = Table(title=title, show_lines=False)
         for column in frame.columns:
-            table.add_column(str(column), overflow="fold")
+            table.add_column(str(column), overflow="fold", justify="right" if column in percent else "left")
         for row in frame.itertuples(index=False):
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(
+                *(
+                    f"{v:.1%}" if c in percent and isinstance(v, float) and not pd.isna(v) else _cell(v)
+                    for c, v in zip(frame.columns, row, strict=True)
+                )
+            )
+
         console.print(table)
         return
     if fmt is Format.parquet:

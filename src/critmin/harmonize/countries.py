@@ -54,6 +54,12 @@ def aggregate_codes() -> dict[str, str]:
 
 
 @functools.cache
+def known_codes() -> frozenset[str]:
+    """Every code a place may have: country_converter's ISO3 codes and the aggregates (``places.csv``)."""
+    return frozenset(read_reference("places.csv")["code"])
+
+
+@functools.cache
 def _converter() -> object:
     import country_converter as coco
 
@@ -81,7 +87,8 @@ def _place_one(name: str) -> Place | None:
     if clean.upper() in aggregate_codes():
         return Place(clean.upper(), True)
     found = _converter().convert(clean, to="ISO3", not_found=None)  # type: ignore[attr-defined]
-    if isinstance(found, str) and len(found) == 3:
+    # country_converter hands an unplaceable name back unchanged, so "XYZ" would pass as a code.
+    if isinstance(found, str) and found in known_codes() and found not in aggregate_codes():
         return Place(found, False)
     return None
 

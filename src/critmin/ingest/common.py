@@ -145,6 +145,15 @@ def read_csv_records(
             path=str(path),
             line=lines[-1],
         )
+    if rows and not text.endswith(("\n", "\r")):
+        tail = "\n".join(re.split(r"\r\n|\r|\n", text)[lines[-1] - 1 :])
+        if tail.count('"') % 2:
+            raise IngestError(
+                "the last record ends inside a quoted field with no closing quote and no line end: "
+                "the file looks truncated",
+                path=str(path),
+                line=lines[-1],
+            )
     frame = pd.DataFrame(rows, columns=_unique(header), dtype=object)
     frame[LINE] = np.asarray(lines, dtype=np.int64)
     return frame

@@ -303,8 +303,6 @@ def _stream(
     """Copy the body into ``part`` while checking it; return its SHA-256."""
     length_header = response.headers.get("Content-Length")
     expected = int(length_header) if length_header and length_header.isdigit() else None
-    if expected is not None:
-        _check_size(expected, remote, url, "Content-Length")
     digest = hashlib.sha256()
     received = 0
     label = f"downloading {remote.name}"
@@ -313,6 +311,8 @@ def _stream(
             while block := response.read(CHUNK):
                 if received == 0:
                     _check_head(block[:1024], remote, response.headers.get("Content-Type", ""), url)
+                    if expected is not None:
+                        _check_size(expected, remote, url, "Content-Length")
                 digest.update(block)
                 out.write(block)
                 received += len(block)
@@ -351,6 +351,18 @@ def _check_pin(sha: str, remote: RemoteFile, release: Release, url: str) -> None
         )
 
 
+def _record_path(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def _recorded_sha(target: Path) -> str | None:
+    """The SHA-256 recorded when ``target`` was downloaded and checked, if any."""
+    record = _record_path(target)
+    if not record.is_file():
+        return None
+    return record.read_text().split(maxsplit=1)[0] if record.read_text().strip() else None
+
+
 def download(
     release: Release,
     dest_dir: Path,
@@ -360,9 +372,10 @@ def download(
 ) -> list[Path]:
     """Download and check the files of a release into ``dest_dir``; return their paths.
 
-    A file already in ``dest_dir`` whose SHA-256 matches the release's pin is not downloaded
-    again. A new file is written to a temporary name in ``dest_dir`` and renamed into place only
-    once every check passed, so a failure leaves ``dest_dir`` as it was.
+    A file already in ``dest_dir`` whose SHA-256 matches the release's pin (or, for a file
+    without pin, the ``<name>.sha256`` record written when it was downloaded and checked) is not
+    downloaded again. A new file is written to a temporary name in ``dest_dir`` and renamed into
+    place only once every check passed, so a failure leaves ``dest_dir`` as it was.
 
     Parameters
     ----------
@@ -388,7 +401,7 @@ def download(
     for remote in release.files:
         target = dest_dir / remote.name
         url = rebase(remote.url, base_url)
-        if remote.sha256 is not None and target.is_file() and sha256_of(target) == remote.sha256:
+        if target.is_file() and sha256_of(target) == (remote.sha256 or _recorded_sha(target)):
             paths.append(target)
             continue
         handle, name = tempfile.mkstemp(prefix=f".{remote.name}.", suffix=".part", dir=dest_dir)
@@ -399,6 +412,7 @@ def download(
                 sha = _stream(response, part, remote, url, progress)
             _check_pin(sha, remote, release, url)
             os.replace(part, target)
+            _record_path(target).write_text(f"{sha}  {target.name}\n")
         finally:
             part.unlink(missing_ok=True)
         paths.append(target)

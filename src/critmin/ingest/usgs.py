@@ -9,6 +9,7 @@ are shared by the three.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -27,8 +28,9 @@ INFO = SourceInfo(
     publisher="U.S. Geological Survey",
     licence="Public domain (U.S. Government work; CC0)",
     citation=(
-        "U.S. Geological Survey, Mineral Commodity Summaries data releases (MCS2022: doi:10.5066/P9KKMCP4; "
-        "MCS2023: doi:10.5066/P9WCYUI6; MCS2024 ver. 2.0: doi:10.5066/P144BA54; MCS2026: doi:10.5066/P1WKQ63T)"
+        "U.S. Geological Survey, Mineral Commodity Summaries data releases "
+        "(MCS2022: doi:10.5066/P9KKMCP4; MCS2023: doi:10.5066/P9WCYUI6; "
+        "MCS2024 ver. 2.0: doi:10.5066/P144BA54; MCS2026: doi:10.5066/P1WKQ63T)"
     ),
     url="https://www.usgs.gov/centers/national-minerals-information-center/mineral-commodity-summaries",
     bundled=True,
@@ -64,13 +66,15 @@ In the world-file column names ``mt`` and ``mmt`` both mean million metric tons 
 iron ore and steel files; MCS2023 spells the same columns ``Mt``)."""
 
 _CONTENT = re.compile(
-    r"(rare-earth-oxide \(REO\) equivalent|[A-Za-z0-9]+ oxide \([A-Za-z0-9]+\)(?: equivalent| content)?|"
+    r"(rare-earth-oxide(?: \(REO\))? equivalent|[a-z]+ oxide equivalent|"
+    r"[A-Za-z0-9]+ oxide \([A-Za-z0-9]+\)(?: equivalent| content)?|"
     r"[A-Za-z0-9-]+ (?:content|equivalent)|gross weight|usable ore|crude ore|marketable phosphate rock|"
     r"elemental iodine|contained [a-z]+)",
     re.I,
 )
 
 
+@functools.cache
 def short_basis(text: str) -> str:
     """Content basis as a short label: ``"lithium content"`` -> ``"Li content"``, REO, ...
 
@@ -91,11 +95,12 @@ def short_basis(text: str) -> str:
         return f"{oxide.group(1)} equivalent" if "equivalent" in lower else f"{oxide.group(1)} content"
     word = re.match(r"^(?:contained )?([a-z]+)(?: (content|equivalent))?$", lower)
     if word:
-        symbols = dict(zip(catalog()["name"].str.lower(), catalog()["symbol"], strict=True))
+        names = catalog()["name"].str.lower().str.split(" (", regex=False).str[0]
+        symbols = dict(zip(names, catalog()["symbol"], strict=True))
         symbol = symbols.get(word.group(1), "")
         if symbol and len(symbol) <= 2:
             return f"{symbol} {word.group(2) or 'content'}"
-    return phrase
+    return lower
 
 
 def unit_of(text: str, *, path: Path, line: int | None = None) -> tuple[str, str]:
@@ -104,6 +109,16 @@ def unit_of(text: str, *, path: Path, line: int | None = None) -> tuple[str, str
     if key not in UNITS:
         raise IngestError(f"unknown unit {text!r}; known: {sorted(UNITS)}", path=str(path), line=line)
     return UNITS[key]
+
+
+GROUPS = {"United States and Canada": "USA+CAN", "China, Germany, and Russia": "CHN+DEU+RUS"}
+"""Rows USGS publishes for several countries together: kept as aggregates under a joined code."""
+
+
+def salient_unit(text: str) -> str:
+    """Short unit of a salient statistic; prices and other units are kept as published."""
+    key = " ".join(str(text).split()).lower()
+    return UNITS[key][0] if key in UNITS else " ".join(str(text).split())
 
 
 def place_countries(
@@ -131,11 +146,12 @@ def place_countries(
         glued = names.map(lambda n: n.endswith("e") and n.lower() not in known and n[:-1].lower() in known)
         names = names.where(~glued, names.str[:-1])
         marked = glued.astype(bool)
-        qualified = names.str.extract(r"^(.*\S)\s*\(([a-z ,]+)\)$")
+        qualified = names.str.extract(r"^(.*\S)\s*\(([^()]+)\)$")
         has_qualifier = qualified[0].notna() & ~names.str.lower().isin(known)
         names = names.where(~has_qualifier, qualified[0])
+    group = names.isin(list(GROUPS))
     try:
-        codes, aggregate = to_iso3(names, path=str(path))
+        codes, aggregate = to_iso3(names[~group], path=str(path))
     except UnknownNamesError as exc:
         bad = frame[names.isin(exc.names)]
         raise IngestError.from_rows(
@@ -145,17 +161,22 @@ def place_countries(
             path=str(path),
             column=column,
         ) from exc
-    return codes, aggregate, marked
+    codes = codes.reindex(names.index)
+    aggregate = aggregate.reindex(names.index)
+    codes[group] = names[group].map(GROUPS)
+    aggregate[group] = True
+    return codes, aggregate.astype(bool), marked
 
 
-def _known_names() -> set[str]:
+@functools.cache
+def _known_names() -> frozenset[str]:
+    import country_converter as coco
+
     from critmin.harmonize.countries import aliases
-
-    import country_converter as coco  # type: ignore[import-untyped]
 
     table = coco.CountryConverter().data
     names = set(table["name_short"].str.lower()) | set(table["name_official"].str.lower())
-    return names | set(aliases())
+    return frozenset(names | set(aliases()))
 
 
 def finish(frame: pd.DataFrame, table_name: str, *, path: Path, value: str | None = "value") -> pd.DataFrame:
@@ -169,7 +190,9 @@ def finish(frame: pd.DataFrame, table_name: str, *, path: Path, value: str | Non
     table = TABLES[table_name]
     dup = frame.duplicated(list(table.key), keep=False)
     if dup.any():
-        shown = frame.loc[dup, [*table.key, LINE]] if LINE in frame.columns else frame.loc[dup, list(table.key)]
+        shown = (
+            frame.loc[dup, [*table.key, LINE]] if LINE in frame.columns else frame.loc[dup, list(table.key)]
+        )
         raise IngestError.from_rows(
             f"duplicate {table_name} key {list(table.key)}", shown, total=len(frame), path=str(path)
         )

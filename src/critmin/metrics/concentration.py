@@ -47,8 +47,11 @@ def concentration(
         Country rows (no aggregates) with ``country``, ``value`` and the group columns.
     world
         Optional ``World total`` rows (same group columns and ``value``): when given, the top
-        shares are also reported as shares of the published world total
-        (``top1_share_of_world``), which is how USGS and IEA quote them.
+        shares are also reported as shares of world production (``top1_share_of_world``,
+        ``top3_share_of_world``), which is how USGS and IEA quote them. The denominator is the
+        published world total, or the sum of the listed countries where that is larger: USGS
+        rounds its world totals (gallium 2025: China 900,000 kg of a "rounded" 900,000 kg world
+        total, beside Japan and Russia), and a share above the listed countries' own is wrong.
     """
     shares = producer_shares(production, group)
     keys = list(group)
@@ -62,10 +65,16 @@ def concentration(
         top1_value=("value", "first"),
         top1_share=("share", "first"),
         top3_share=("share", lambda s: float(s.head(3).sum())),
+        top3_value=("value", lambda v: float(v.head(3).sum())),
     ).reset_index()
     summary["hhi_10000"] = summary["hhi"] * 10_000
     if world is not None and not world.empty:
         totals = world.dropna(subset=["value"]).groupby(keys)["value"].sum().rename("world_total")
         summary = summary.merge(totals.reset_index(), on=keys, how="left")
-        summary["top1_share_of_world"] = summary["top1_value"] / summary["world_total"]
+        world_total = (
+            summary[["world_total", "reported_total"]].max(axis=1).where(summary["world_total"].notna())
+        )
+        summary["top1_share_of_world"] = summary["top1_value"] / world_total
+        summary["top3_share_of_world"] = summary["top3_value"] / world_total
+
     return summary

@@ -1,0 +1,105 @@
+"""The `critmin data` commands end to end, on real files, through the Typer app."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from critmin.api import Critmin
+from critmin.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path, raw_data: Path) -> Critmin:
+    handle = Critmin(tmp_path / "cli.duckdb")
+    handle.store.initialise()
+    handle.import_files("lists", [raw_data / "lists" / "critical_mineral_lists.csv"])
+    handle.import_files("wgi", [raw_data / "wgi" / "wgidataset_2024update_1996_2023.csv"])
+    return handle
+
+
+def invoke(db: Critmin, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", str(db.path), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_status_json_reports_vintages_and_coverage(db: Critmin) -> None:
+    code, out, _ = invoke(db, "data", "status", "--format", "json")
+    assert code == 0
+    status = json.loads(out)
+    assert {v["source"] for v in status["vintages"]} >= {"wgi", "critmin_lists"}
+    tables = {t["table"]: t for t in status["tables"]}
+    assert tables["governance"]["rows"] == db.store.table_counts()["governance"]
+    assert tables["governance"]["first_year"] == 1996 and tables["governance"]["last_year"] == 2023
+
+
+def test_import_of_the_same_file_again_reports_unchanged(db: Critmin, raw_data: Path) -> None:
+    before = db.store.table_counts()
+    code, out, _ = invoke(
+        db, "data", "import", "wgi", str(raw_data / "wgi" / "wgidataset_2024update_1996_2023.csv")
+    )
+    assert code == 0
+    assert "unchanged" in out
+    assert db.store.table_counts() == before
+
+
+def test_bad_file_exits_non_zero_names_the_line_and_changes_nothing(
+    db: Critmin, raw_data: Path, tmp_path: Path
+) -> None:
+    source = raw_data / "wgi" / "wgidataset_2024update_1996_2023.csv"
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[41].split(",")
+    fields[5] = "abc"
+    lines[41] = ",".join(fields)
+    broken = tmp_path / "wgi_broken.csv"
+    broken.write_text("".join(lines), encoding="utf-8")
+    before = (db.vintages()["sha256"].tolist(), db.store.table_counts())
+    code, _, err = invoke(db, "data", "import", "wgi", str(broken))
+    assert code == 1
+    assert "wgi_broken.csv" in err and "line 42" in err and "estimate" in err
+    assert "Traceback" not in err
+    assert (db.vintages()["sha256"].tolist(), db.store.table_counts()) == before
+
+
+def test_export_round_trips_through_each_format(db: Critmin, tmp_path: Path) -> None:
+    expected = db.table("governance")
+    for fmt, reader in (("csv", pd.read_csv), ("parquet", pd.read_parquet), ("json", pd.read_json)):
+        out = tmp_path / f"governance.{fmt}"
+        code, _, err = invoke(db, "data", "export", "governance", "--format", fmt, "--out", str(out))
+        assert code == 0, err
+        frame = reader(out)
+        assert len(frame) == len(expected)
+        assert set(frame["release"]) == set(expected["release"])
+        chn = frame[(frame["country"] == "CHN") & (frame["year"] == 2023) & (frame["indicator"] == "pv")]
+        assert round(float(chn["estimate"].iloc[0]), 2) == -0.51
+
+
+def test_sources_names_licences(db: Critmin) -> None:
+    code, out, _ = invoke(db, "data", "sources", "--format", "json")
+    assert code == 0
+    licences = {row["source"]: row["licence"] for row in json.loads(out)}
+    assert "CC BY 4.0" in licences["wgi"]
+
+
+def test_unknown_source_and_table_are_explained(db: Critmin, tmp_path: Path) -> None:
+    code, _, err = invoke(db, "data", "import", "nosuch", str(tmp_path))
+    assert code == 1 and "choose from" in err
+    code, _, err = invoke(db, "data", "export", "nosuch")
+    assert code == 1 and "unknown table" in err
+
+
+def test_store_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Critmin) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(db.path, home / "critmin.duckdb")
+    monkeypatch.setenv("CRITMIN_HOME", str(home))
+    result = runner.invoke(app, ["data", "status", "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["store"] == str(home / "critmin.duckdb")
