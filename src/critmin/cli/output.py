@@ -28,6 +28,8 @@ class Format(StrEnum):
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat(sep=" ")
     if isinstance(value, float):
         return (
             f"{value:,.4g}" if abs(value) < 1 else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"

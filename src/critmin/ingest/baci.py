@@ -15,11 +15,12 @@ Layouts, told apart by the header:
 ``atlas_qty``
     ``year,exporter,exporter_name,importer,importer_name,hs6,material,value_kusd,qty_t``.
 
-DuckDB parses the CSV (explicit column types, strict mode) into Arrow; the country mapping,
-the checks (missing fields, negative values, malformed product codes, unknown countries,
-duplicate ``(year, exporter, importer, hs6)`` keys after mapping) run as SQL aggregates over
-that Arrow table. Only when a check fails is the file read again, into a table whose row ids
-give the line numbers shown in the error. There is no per-row Python.
+An in-memory DuckDB connection parses the CSV (explicit column types, strict mode; a
+malformed, truncated or non-numeric record stops with DuckDB's line and column) into Arrow
+columns. The country mapping and the checks (empty fields, unknown country codes, malformed
+product codes, negative values, duplicate ``(year, exporter, importer, hs6)`` keys after
+mapping) then run on whole columns in :mod:`critmin.ingest.baci_check`; there is no per-row
+Python. Missing quantities may be empty or ``NA`` (padded with blanks in some releases).
 
 Country conventions: BACI code 490 "Other Asia, nes" (ISO3 ``S19`` in BACI's table) is
 Taiwan in BACI's own documentation and becomes ``TWN``; the other BACI area codes (``R20``,
@@ -40,12 +41,15 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from critmin.data import reference_path
-from critmin.errors import IngestError, UnknownNamesError
+from critmin.errors import IngestError
 from critmin.harmonize.countries import aggregate_codes
+from critmin.ingest.baci_check import Places, Rows, check_unique, dictionary, place_indices, product_codes
 from critmin.ingest.base import Parsed, ProgressCallback, SourceInfo, sha256_of
 from critmin.schema import TRADE
 
@@ -210,16 +214,13 @@ def build_parsed(
 
 def summary(table: pa.Table) -> dict[str, int]:
     """Row, year and product counts of a trade table."""
-    con = duckdb.connect()
-    try:
-        con.register("t", table)
-        row = con.execute(
-            "SELECT count(*), count(*) - count(quantity_t), count(DISTINCT year), count(DISTINCT hs6) FROM t"
-        ).fetchall()[0]
-    finally:
-        con.close()
-    assert row is not None
-    return {"rows": row[0], "rows_without_quantity": row[1], "years": row[2], "products": row[3]}
+    products = set().union(*(chunk.dictionary.to_pylist() for chunk in table["hs6"].chunks))
+    return {
+        "rows": table.num_rows,
+        "rows_without_quantity": table["quantity_t"].null_count,
+        "years": len(pc.unique(table["year"])),
+        "products": len(products),
+    }
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -238,11 +239,13 @@ def read_files(
     done = 0
     if progress:
         progress(0, total)
-    con = duckdb.connect(config={"enable_progress_bar_print": False})
+    places = load_places(codes_path)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     parts: list[pa.Table] = []
     years_seen: dict[int, str] = {}
     try:
-        places = _load_places(con, codes_path)
         for index, file in enumerate(files):
             shown = display[index] if display else str(file)
             layout, header = detect_layout(file, shown)
@@ -250,7 +253,7 @@ def read_files(
             size = file.stat().st_size
             with _polling(con, progress, done, size, total):
                 part = _read_one(con, file, shown, layout, header, year, nomenclature, places)
-            for y in pa.compute.unique(part["year"]).to_pylist():
+            for y in pc.unique(part["year"]).to_pylist():
                 if y in years_seen:
                     raise IngestError(f"year {y} is also in {years_seen[y]}", path=shown)
                 years_seen[y] = shown
@@ -293,108 +296,80 @@ def _read_one(
     header: list[str],
     year: int | None,
     nomenclature: str,
-    places: tuple[str, ...],
+    places: Places,
 ) -> pa.Table:
-    columns = ", ".join(f"'{c}': '{layout.types[c]}'" for c in header)
-    reader = (
-        f"read_csv('{_sql_text(file)}', header = true, auto_detect = false, delim = ',', quote = '\"', "
-        f"escape = '\"', strict_mode = true, null_padding = false, columns = {{{columns}}})"
-    )
-    codes = "codes_num" if layout.numeric_codes else "codes_iso"
-    quantity = f"r.{layout.quantity}" if layout.quantity in header else "CAST(NULL AS DOUBLE)"
-    factor = "" if layout.value_factor == 1.0 else f" * {layout.value_factor}"
-    select = f"""
-        SELECT {f"r.{layout.year}" if layout.year else f"CAST({year} AS SMALLINT)"} AS year,
-               e.place AS exporter, m.place AS importer,
-               CASE WHEN regexp_full_match(r.{layout.product}, '[0-9]{{1,6}}')
-                    THEN lpad(r.{layout.product}, 6, '0') END AS hs6,
-               r.{layout.value}{factor} AS value_usd, {quantity} AS quantity_t,
-               r.{layout.exporter} AS raw_exporter, r.{layout.importer} AS raw_importer,
-               r.{layout.product} AS raw_product
-        FROM __SOURCE__ r
-        LEFT JOIN {codes} e ON r.{layout.exporter} = e.code
-        LEFT JOIN {codes} m ON r.{layout.importer} = m.code
-    """
+    """Parse one CSV with DuckDB, then check and map it (see :mod:`critmin.ingest.baci_check`)."""
+    quantity = layout.quantity if layout.quantity in header else None
+    wanted = [c for c in (layout.year, layout.exporter, layout.importer, layout.product, layout.value) if c]
     try:
-        table = con.sql(select.replace("__SOURCE__", reader)).to_arrow_table()
+        columns = ", ".join([*wanted, quantity] if quantity else wanted)
+        raw = con.sql(f"SELECT {columns} FROM {_reader(file, layout, header)}").to_arrow_table()
+    except duckdb.ConversionException as exc:
+        if quantity is None or not re.search(rf'column "{quantity}".*"\s*NA\s*"', str(exc)):
+            raise duck_error(exc, shown) from exc
+        raw = _read_padded(con, file, shown, layout, header, wanted, quantity)
     except duckdb.Error as exc:
         raise duck_error(exc, shown) from exc
-    con.register("parsed", table)
-    try:
-        _check(con, shown, select.replace("__SOURCE__", reader), reader)
-    finally:
-        con.unregister("parsed")
-    keep = [c for c in TRADE.column_names if c != "nomenclature"]
-    table = table.select(keep)
-    labels = pa.DictionaryArray.from_arrays(pa.array([0] * len(table), pa.int8()), pa.array([nomenclature]))
-    return table.add_column(0, "nomenclature", labels)
+    rows = Rows(raw, shown)
+    rows.require(wanted)
+    count = raw.num_rows
+    years = raw[layout.year].to_numpy() if layout.year else np.full(count, year, dtype=np.int16)
+    exporter, importer = place_indices(rows, [layout.exporter, layout.importer], places, layout.numeric_codes)
+    hs6, products = product_codes(rows, layout.product)
+    rows.non_negative(layout.value)
+    if quantity:
+        rows.non_negative(quantity)
+    numbers = (raw[layout.exporter].to_numpy(), raw[layout.importer].to_numpy(), places)
+    check_unique(rows, years, exporter, importer, hs6, numbers if layout.numeric_codes else None)
+    value = raw[layout.value]
+    return pa.table(
+        {
+            "nomenclature": dictionary(np.zeros(count, dtype=np.int8), pa.array([nomenclature])),
+            "year": pa.array(years.astype(np.int16)),
+            "exporter": dictionary(exporter, places.names),
+            "importer": dictionary(importer, places.names),
+            "hs6": dictionary(hs6, products),
+            "value_usd": pc.multiply(value, layout.value_factor) if layout.value_factor != 1 else value,
+            "quantity_t": raw[quantity] if quantity else pa.nulls(count, pa.float64()),
+        }
+    )
 
 
-def _check(con: duckdb.DuckDBPyConnection, shown: str, select: str, reader: str) -> None:
-    """Raise on the first failed check, showing the offending rows with their lines."""
-    row = con.execute(
-        """
-        SELECT count(*),
-               count(*) FILTER (year IS NULL OR raw_exporter IS NULL OR raw_importer IS NULL
-                                OR raw_product IS NULL OR value_usd IS NULL),
-               count(*) FILTER (hs6 IS NULL AND raw_product IS NOT NULL),
-               count(*) FILTER (value_usd < 0),
-               count(*) FILTER (quantity_t < 0),
-               count(*) FILTER ((exporter IS NULL AND raw_exporter IS NOT NULL)
-                                OR (importer IS NULL AND raw_importer IS NOT NULL))
-        FROM parsed
-        """
-    ).fetchall()[0]
-    assert row is not None
-    total, missing, bad_product, negative_value, negative_quantity, unknown = row
-    if unknown:
-        codes = con.execute(
-            "SELECT DISTINCT CAST(raw_exporter AS VARCHAR) FROM parsed WHERE exporter IS NULL "
-            "AND raw_exporter IS NOT NULL UNION SELECT DISTINCT CAST(raw_importer AS VARCHAR) FROM parsed "
-            "WHERE importer IS NULL AND raw_importer IS NOT NULL"
-        ).fetchall()
-        raise UnknownNamesError("BACI country code", [c[0] for c in codes], path=shown)
-    problems = (
-        (missing, "empty required field(s)", "year IS NULL OR raw_exporter IS NULL OR raw_importer IS NULL "
-         "OR raw_product IS NULL OR value_usd IS NULL", None),
-        (bad_product, "product code is not 1-6 digits", "hs6 IS NULL AND raw_product IS NOT NULL", "product"),
-        (negative_value, "negative value", "value_usd < 0", "value"),
-        (negative_quantity, "negative quantity", "quantity_t < 0", "quantity"),
-    )  # fmt: skip
-    for count, message, condition, column in problems:
-        if count:
-            raise _row_error(con, shown, select, reader, message, condition, total, column)
-    duplicates = con.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM parsed GROUP BY year, exporter, importer, hs6 "
-        "HAVING count(*) > 1)"
-    ).fetchall()[0]
-    if duplicates[0]:
-        condition = "count(*) OVER (PARTITION BY year, exporter, importer, hs6) > 1"
-        message = "duplicate (year, exporter, importer, hs6) keys (after mapping country codes to ISO3)"
-        raise _row_error(con, shown, select, reader, message, condition, total, None, qualify=True)
+def _reader(file: Path, layout: Layout, header: list[str], text: str | None = None) -> str:
+    """DuckDB ``read_csv`` of a file with the layout's explicit types (``text`` read as VARCHAR)."""
+    types = {c: ("VARCHAR" if c == text else layout.types[c]) for c in header}
+    columns = ", ".join(f"'{c}': '{kind}'" for c, kind in types.items())
+    return (
+        f"read_csv('{_sql_text(file)}', header = true, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', strict_mode = true, null_padding = false, nullstr = ['', 'NA'], "
+        f"columns = {{{columns}}})"
+    )
 
 
-def _row_error(
+def _read_padded(
     con: duckdb.DuckDBPyConnection,
+    file: Path,
     shown: str,
-    select: str,
-    reader: str,
-    message: str,
-    condition: str,
-    total: int,
-    column: str | None,
-    *,
-    qualify: bool = False,
-) -> IngestError:
-    """Read the file again with line numbers and build an error showing the offending rows."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_lines AS SELECT * FROM {reader}")
-    numbered = "(SELECT rowid + 2 AS _line, * FROM raw_lines)"
-    query = select.replace("__SOURCE__", numbered).replace("SELECT", "SELECT r._line,", 1)
-    where = f"QUALIFY {condition}" if qualify else f"WHERE {condition}"
-    rows = con.execute(f"SELECT * FROM ({query}) {where} ORDER BY _line").df()
-    con.execute("DROP TABLE raw_lines")
-    rows = rows.drop(columns=["raw_exporter", "raw_importer"]).rename(columns={"raw_product": "product"})
-    return IngestError.from_rows(message, rows, total=total, path=shown, column=column)
+    layout: Layout,
+    header: list[str],
+    wanted: list[str],
+    quantity: str,
+) -> pa.Table:
+    """Read again with the quantity as text: some BACI releases pad missing ``q`` as ``"    NA"``."""
+    number = f"TRY_CAST(NULLIF(NULLIF(trim({quantity}), 'NA'), '') AS DOUBLE)"
+    try:
+        raw = con.sql(
+            f"SELECT {', '.join(wanted)}, {number} AS {quantity}, {quantity} AS quantity_text "
+            f"FROM {_reader(file, layout, header, text=quantity)}"
+        ).to_arrow_table()
+    except duckdb.Error as exc:
+        raise duck_error(exc, shown) from exc
+    text = pc.utf8_trim_whitespace(raw["quantity_text"])
+    bad = pc.and_(pc.is_null(raw[quantity]), pc.invert(pc.is_in(text, pa.array(["", "NA"]))))
+    where = np.flatnonzero(pc.fill_null(bad, False).to_numpy(zero_copy_only=False))
+    if len(where):
+        raise Rows(raw, shown).fail("quantity is not a number", where, quantity)
+    return raw.drop_columns(["quantity_text"])
 
 
 def duck_error(exc: duckdb.Error, shown: str) -> IngestError:
@@ -460,19 +435,13 @@ def country_codes(codes_path: Path | None) -> pd.DataFrame:
     )
 
 
-def _load_places(con: duckdb.DuckDBPyConnection, codes_path: Path | None) -> tuple[str, ...]:
-    """Register the code tables (numeric and ISO3) with an ENUM of places; return the places."""
+def load_places(codes_path: Path | None) -> Places:
+    """Numeric and ISO3 code lookups: the BACI code table plus our aggregate codes."""
     codes = country_codes(codes_path)
-    iso = pd.DataFrame({"code": codes["raw"], "iso3": codes["iso3"]})
-    extra = sorted(set(aggregate_codes()) - set(iso["code"]))
-    iso = pd.concat([iso, pd.DataFrame({"code": extra, "iso3": extra})]).drop_duplicates("code")
-    places = tuple(sorted(set(iso["iso3"])))
-    con.execute("CREATE TYPE place AS ENUM (" + ", ".join(f"'{p}'" for p in places) + ")")
-    con.register("codes_num_df", codes)
-    con.register("codes_iso_df", iso)
-    con.execute("CREATE TEMP TABLE codes_num AS SELECT code, CAST(iso3 AS place) AS place FROM codes_num_df")
-    con.execute("CREATE TEMP TABLE codes_iso AS SELECT code, CAST(iso3 AS place) AS place FROM codes_iso_df")
-    return places
+    text = dict(zip(codes["raw"], codes["iso3"], strict=True))
+    text.update({code: code for code in aggregate_codes() if code not in text})
+    text.update(TAIWAN_CODES)
+    return Places.build(codes[["code", "iso3"]], text)
 
 
 # -- options ---------------------------------------------------------------------------------

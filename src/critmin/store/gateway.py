@@ -99,9 +99,12 @@ class Store:
         """A read-write connection inside one transaction: committed on success, else rolled back."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(str(self.path))
+            # Row order in a table means nothing here (reads sort or group), and keeping it makes
+            # DuckDB write large inserts single-threaded and checkpoint them slowly.
+            con = duckdb.connect(str(self.path), config={"preserve_insertion_order": False})
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {self.path} for writing: {exc}") from exc
+
         try:
             self._prepare(con)
             con.begin()
