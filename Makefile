@@ -11,7 +11,7 @@ export CRITMIN_RAW_DATA ?= $(RAW_DATA)
 run: install
 	$(BIN)/critmin data init
 	$(BIN)/critmin data status
-	$(BIN)/critmin data concentrated --country IND --country JPN
+	$(BIN)/critmin overview --country IND --country JPN
 
 test: install lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
