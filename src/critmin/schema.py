@@ -14,7 +14,7 @@ consistent. ``vintage=`` picks one release instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SCHEMA_VERSION = 1
 
@@ -80,25 +80,10 @@ RESERVES = Table(
     doc="Reserves by commodity and country, dated to the release's latest year.",
 )
 
-CAPACITY = Table(
-    "capacity",
-    (
-        ("commodity", "VARCHAR"),
-        ("stage", "VARCHAR"),
-        ("form", "VARCHAR"),
-        ("country", "VARCHAR"),
-        ("is_aggregate", "BOOLEAN"),
-        ("year", "SMALLINT"),
-        ("value", "DOUBLE"),
-        ("unit", "VARCHAR"),
-        ("basis", "VARCHAR"),
-        ("flag", "VARCHAR"),
-        ("estimated", "BOOLEAN"),
-        ("source_label", "VARCHAR"),
-    ),
-    key=("commodity", "stage", "form", "country", "year"),
-    slice=("commodity", "stage", "form", "year"),
-    doc="Production capacity by commodity, stage, country and year.",
+CAPACITY = replace(
+    PRODUCTION,
+    name="capacity",
+    doc="Production capacity by commodity, stage, country and year (same columns as production).",
 )
 
 SALIENT = Table(

@@ -6,14 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from critmin.cli.context import run_guarded
-from critmin.cli.output import Format, console, show, show_json
+from critmin.cli.output import Format, byte_progress, console, show, show_json
 from critmin.errors import CritminError
 from critmin.schema import TABLES
+from critmin.store.gateway import ImportOutcome
 
 app = typer.Typer(help="Set up, import, inspect and export the data store.", no_args_is_help=True)
+
+
+def print_outcomes(outcomes: list[ImportOutcome]) -> None:
+    """One line per file: added or unchanged, its release and the rows it brought."""
+    for outcome in outcomes:
+        rows = ", ".join(f"{k} {v:,}" for k, v in outcome.rows.items()) or "no new rows"
+        release = outcome.release or "seen before"
+        console.print(f"{outcome.status:9} {outcome.path} ({release}) {rows}", markup=False, highlight=False)
+
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or parquet.")]
 
@@ -84,14 +93,7 @@ def import_(
             options[key.strip()] = value.strip()
         db = ctx.obj.open()
         total = sum(p.stat().st_size for p in paths if p.is_file())
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with byte_progress() as bar:
             task = bar.add_task(f"importing {source}", total=total or None)
 
             def progress(done_bytes: int, _total: int) -> None:
@@ -99,9 +101,7 @@ def import_(
 
             outcomes = db.import_files(source, paths, progress=progress, **options)
             bar.update(task, completed=total)
-        for outcome in outcomes:
-            rows = ", ".join(f"{k} {v:,}" for k, v in outcome.rows.items()) or "no new rows"
-            console.print(f"{outcome.status:9} {outcome.path} [{outcome.release or 'seen before'}] {rows}")
+        print_outcomes(outcomes)
 
     run_guarded(job)
 
@@ -187,22 +187,13 @@ def fetch(
 
     def job() -> None:
         db = ctx.obj.open()
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with byte_progress() as bar:
             task = bar.add_task(f"fetching {source}", total=None)
 
             def progress(what: str, done: int, total: int | None) -> None:
                 bar.update(task, description=what, completed=done, total=total)
 
             outcomes = fetch_release(db, source, release, base_url=base_url, years=year, progress=progress)
-        for outcome in outcomes:
-            rows = ", ".join(f"{k} {v:,}" for k, v in outcome.rows.items()) or "no new rows"
-            console.print(f"{outcome.status:9} {outcome.path} [{outcome.release or 'seen before'}] {rows}")
+        print_outcomes(outcomes)
 
     run_guarded(job)

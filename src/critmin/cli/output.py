@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -81,3 +82,15 @@ def show(
 def show_json(payload: dict[str, Any]) -> None:
     """Print a JSON document (dates and numpy numbers made serialisable)."""
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def byte_progress() -> Progress:
+    """A transient progress bar counting bytes (downloads, imports of large files)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
