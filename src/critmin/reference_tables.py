@@ -1,0 +1,49 @@
+"""Typed loaders for bundled reference tables that the metrics take as parameters.
+
+The metrics in :mod:`critmin.metrics` do no I/O; callers read their parameter tables here and
+pass them in, e.g.::
+
+    from critmin import reference_tables
+    from critmin.metrics.criticality_eu import eu_supply_risk
+
+    params = reference_tables.criticality_parameters()
+    sr = eu_supply_risk(..., parameters=params, importer="EUU", members=reference_tables.EU27)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from critmin.data import read_reference
+
+CRITICALITY_PARAMETERS = "criticality_parameters.csv"
+
+EU27: tuple[str, ...] = (
+    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL",
+    "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
+)  # fmt: skip
+"""The 27 EU member states since 1 February 2020 (ISO3), the bloc ``EUU`` of the EU CRM studies."""
+
+BLOCS: dict[str, tuple[str, ...]] = {"EUU": EU27}
+"""Importer codes that stand for a group of countries."""
+
+
+def criticality_parameters() -> pd.DataFrame:
+    """The criticality parameter table: one row per method, commodity (``*`` = any) and parameter.
+
+    Columns ``method, commodity, parameter, value (float), unit, source, is_default_guess (bool),
+    note``. A row with ``is_default_guess`` true is a value chosen here, not taken from a
+    published source; the metrics list every such value they use in their ``defaults_used`` column.
+    """
+    frame = read_reference(CRITICALITY_PARAMETERS)
+    bad = frame[~frame["is_default_guess"].isin(["true", "false"])]
+    if not bad.empty:
+        raise ValueError(f"{CRITICALITY_PARAMETERS}: is_default_guess must be true/false:\n{bad.head()}")
+    frame["value"] = pd.to_numeric(frame["value"], errors="raise").astype(float)
+    frame["is_default_guess"] = frame["is_default_guess"] == "true"
+    return frame
+
+
+def members(importer: str) -> tuple[str, ...]:
+    """The member countries of an importer code: a bloc's members, or the country itself."""
+    return BLOCS.get(importer, (importer,))
