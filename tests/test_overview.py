@@ -40,7 +40,9 @@ def test_cobalt_is_there_with_the_published_share(db: critmin.Critmin) -> None:
 
 
 def test_cli_overview_prints_the_table_with_its_sources(db: critmin.Critmin) -> None:
-    result = CliRunner().invoke(app, ["--db", str(db.path), "overview", "-c", "IND", "-c", "JPN", "--top", "5"])
+    result = CliRunner().invoke(
+        app, ["--db", str(db.path), "overview", "-c", "IND", "-c", "JPN", "--top", "5"]
+    )
     assert result.exit_code == 0, result.stderr
     assert "Most concentrated supply" in result.stdout
     assert "USGS Mineral Commodity Summaries" in result.stdout

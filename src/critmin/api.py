@@ -143,8 +143,9 @@ class Critmin:
         return sorted(set(mapped["hs6"]))
 
     def places(self) -> pd.DataFrame:
-        """Country and aggregate codes with names."""
-        return self.store.catalog("places")
+        """Country and aggregate codes with names; ``is_aggregate`` is boolean."""
+        places = self.store.catalog("places")
+        return places.assign(is_aggregate=places["is_aggregate"] == "true")
 
     def vintages(self) -> pd.DataFrame:
         """Every stored vintage (one per imported file), newest release first."""

@@ -9,6 +9,7 @@ import typer
 
 from critmin import __version__
 from critmin.cli import data as data_commands
+from critmin.cli import risk as risk_commands
 from critmin.cli.context import State, run_guarded
 from critmin.cli.output import Format, show
 
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(data_commands.app, name="data")
+app.add_typer(risk_commands.app, name="risk")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,151 @@
+"""``critmin risk ...``: exposure profiles of a country, a mineral or a pair of countries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from critmin.cli.context import run_guarded
+from critmin.cli.output import Format, console, show
+from critmin.errors import CritminError
+
+app = typer.Typer(help="Where are we exposed? Profiles by country, mineral and pair.", no_args_is_help=True)
+
+YearOption = Annotated[
+    int | None, typer.Option("--year", "-y", help="Year (default: latest with trade data).")
+]
+StageOption = Annotated[str | None, typer.Option("--stage", "-s", help="mine, refinery, smelter, ...")]
+MethodOption = Annotated[str, typer.Option("--method", "-m", help="eu, geopolrisk or usgs.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or parquet.")]
+OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (stdout if omitted).")]
+
+COUNTRY_COLUMNS = [
+    "commodity",
+    "stage",
+    "year",
+    "score",
+    "import_reliance",
+    "sourcing_basis",
+    "import_hhi",
+    "top1_exporter",
+    "top1_share",
+    "share_weak_governance",
+    "listed",
+    "defaults_used",
+]
+
+PERCENT = ("top1_share", "share_weak_governance", "import_reliance", "share", "top1_share_of_world")
+
+
+def _check_method(method: str) -> None:
+    from critmin.profiles import METHODS
+
+    if method not in METHODS:
+        raise CritminError(f"--method must be one of {', '.join(METHODS)}, not {method!r}")
+
+
+def _footer(fmt: Format, text: str) -> None:
+    if fmt is Format.table:
+        console.print(text, markup=False, highlight=False)
+
+
+@app.command()
+def country(
+    ctx: typer.Context,
+    iso3: Annotated[str, typer.Argument(help="ISO3 code, or EUU for the EU-27.")],
+    year: YearOption = None,
+    stage: StageOption = None,
+    method: MethodOption = "eu",
+    all_minerals: Annotated[
+        bool, typer.Option("--all", help="Every mineral, not only those imported or on the country's list.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """A country's exposures, most critical first (minerals it imports or lists as critical)."""
+    from critmin.profiles import country_profile
+
+    def job() -> None:
+        _check_method(method)
+        frame = country_profile(
+            ctx.obj.open(), iso3.upper(), year, stage=stage, method=method, all_minerals=all_minerals
+        )
+
+        if fmt is Format.table:
+            title = f"{iso3.upper()}: supply risk by mineral ({method}, {int(frame['year'].iloc[0])})"
+            show(frame[[c for c in COUNTRY_COLUMNS if c in frame.columns]], fmt, title=title, percent=PERCENT)
+            _footer(fmt, "Sources: " + "; ".join(sorted(set("; ".join(frame["provenance"]).split("; ")))))
+        else:
+            show(frame, fmt, out=out)
+
+    run_guarded(job)
+
+
+@app.command()
+def mineral(
+    ctx: typer.Context,
+    commodity: Annotated[str, typer.Argument(help='Commodity id or name, e.g. "rare earths".')],
+    year: YearOption = None,
+    stage: StageOption = None,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Producers by stage, concentration and governance, and the main exporters of a mineral."""
+    from critmin.profiles import mineral_profile
+
+    def job() -> None:
+        profile = mineral_profile(ctx.obj.open(), commodity, year, stage=stage)
+        if fmt is not Format.table:
+            show(profile.summary, fmt, out=out)
+            return
+        summary = profile.summary[
+            ["commodity", "stage", "year", "top1_country", "top1_share_of_world", "hhi_point", "hhi_wgi_t",
+             "producers_above_5pct", "provenance"]
+        ]  # fmt: skip
+        show(summary, fmt, title="Supply concentration", percent=PERCENT)
+        show(profile.producers.groupby("stage").head(8), fmt, title="Producers", percent=PERCENT)
+        if not profile.exporters.empty:
+            columns = ["stage", "year", "exporter", "quantity_t", "value_usd", "share", "basis"]
+            show(profile.exporters.groupby("stage").head(8)[columns], fmt, title="Exporters", percent=PERCENT)
+
+    run_guarded(job)
+
+
+@app.command()
+def pair(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Argument(help="ISO3 code of the first partner.")] = "IND",
+    second: Annotated[str, typer.Argument(help="ISO3 code of the second partner.")] = "JPN",
+    year: YearOption = None,
+    stage: StageOption = None,
+    method: MethodOption = "eu",
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Minerals both partners depend on, with the suppliers they share."""
+    from critmin.profiles import pair_profile
+
+    def job() -> None:
+        _check_method(method)
+        a, b = first.upper(), second.upper()
+        frame = pair_profile(ctx.obj.open(), a, b, year, stage=stage, method=method)
+        if fmt is Format.table:
+            columns = [
+                "commodity",
+                "stage",
+                "year",
+                f"score_{a}",
+                f"score_{b}",
+                "joint_score",
+                "common_suppliers",
+            ]
+            show(frame[columns], fmt, title=f"{a} and {b}: shared exposures ({method})")
+            _footer(
+                fmt, "Common suppliers: exporters with >= 5% of both partners' imports (share a/share b)."
+            )
+        else:
+            show(frame, fmt, out=out)
+
+    run_guarded(job)
