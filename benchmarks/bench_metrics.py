@@ -33,6 +33,7 @@ Usage::
     .venv/bin/python benchmarks/bench_metrics.py --no-baseline        # 55M, (b) only
     .venv/bin/python benchmarks/bench_metrics.py --rows-per-year 4000000
     .venv/bin/python benchmarks/bench_metrics.py --quick              # 200k rows/year, CI smoke
+    .venv/bin/python benchmarks/bench_metrics.py --all                # all_metrics on the bundled data
 
 The pandas baseline needs about 0.45 GB per million rows (about 9 GB at 20M rows; over 20 GB
 at 55M): on a shared machine run the full scale with ``--no-baseline`` and compare at a
@@ -303,6 +304,24 @@ def bundled(store: str) -> dict[str, float]:
     }
 
 
+def all_bundled(store: str) -> dict[str, float]:
+    """Time :func:`critmin.metrics.all_metrics.all_metrics` on the whole bundled store."""
+    import critmin
+    from critmin import reference_tables
+    from critmin.metrics.all_metrics import all_metrics
+
+    db = critmin.open(store)
+    production = db.production(aggregates=True)
+    inputs = (db.trade(nomenclature="HS92"), db.hs_codes(), db.governance(), db.restrictions())
+    parameters, places = reference_tables.criticality_parameters(), db.places()
+    reserves = db.reserves(aggregates=True)
+    start = time.perf_counter()
+    result = all_metrics(production, *inputs, parameters, places, reserves=reserves)
+    out: dict[str, float] = {"seconds": time.perf_counter() - start, "trade_rows": len(inputs[0])}
+    out.update({f"rows_{name}": len(frame) for name, frame in result.items()})
+    return out
+
+
 def _equal(joined: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> bool:
     return all(
         np.allclose(
@@ -337,7 +356,17 @@ def main() -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="time only (b) (the baseline needs ~0.45 GB per M rows)"
     )
+    parser.add_argument("--all", action="store_true", help="only time all_metrics on the bundled data")
     args = parser.parse_args()
+    if args.all:
+        with tempfile.TemporaryDirectory(prefix="critmin-bench-") as temp:
+            timed = run_child("all_bundled", str(Path(temp) / "critmin.duckdb"))
+        sizes = ", ".join(f"{k[5:]} {v:,.0f}" for k, v in timed.items() if k.startswith("rows_"))
+        print(
+            f"all_metrics on the bundled data ({timed['trade_rows']:,.0f} trade rows): "
+            f"{timed['seconds']:.2f} s; rows: {sizes}; peak RSS {timed['peak_rss_mb']:,.0f} MB"
+        )
+        return
     rows = 200_000 if args.quick else args.rows_per_year
     with tempfile.TemporaryDirectory(prefix="critmin-bench-") as temp:
         folder = Path(temp)

@@ -45,6 +45,11 @@ class Inputs:
     places: pd.DataFrame
 
 
+def _main_series(production: pd.DataFrame) -> pd.DataFrame:
+    """Keep each commodity's main series (``form == ''``); forms such as pig iron are other goods."""
+    return production[production["form"] == ""]
+
+
 def latest_year(db: Critmin) -> int:
     """The latest year with both USGS production and BACI trade in the store."""
     production_years = set(db.production(year=None, stage="mine")["year"].dropna().astype(int))
@@ -63,7 +68,7 @@ def read_inputs(db: Critmin, year: int | None = None) -> Inputs:
         raise CritminError(f"no {NOMENCLATURE} trade for {year} in the store")
     return Inputs(
         year=year,
-        production=db.production(year=year, aggregates=True),
+        production=_main_series(db.production(year=year, aggregates=True)),
         trade=trade,
         hs_codes=db.hs_codes(),
         governance=db.governance(year=list(range(year - 5, year + 1))),

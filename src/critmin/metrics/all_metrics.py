@@ -186,12 +186,12 @@ def _supplier_terms(
 
 
 def _restricted_labels(terms: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``country=t`` items of the suppliers with t > 1, per group (a set, joined later)."""
+    """``country=t`` items of the suppliers with t > 1, per group (``|``-separated, merged later)."""
     hit = terms[terms["t"] > 1]
     return (
         hit.assign(item=[f"{c}={t:g}" for c, t in zip(hit["country"], hit["t"], strict=True)])
         .groupby(keys, sort=False)["item"]
-        .agg(lambda v: tuple(sorted(set(v))))
+        .agg(lambda v: "|".join(sorted(set(v))))
         .reset_index()
     )
 
@@ -240,7 +240,7 @@ def eu_supply_risk_all(
     """
     prod = country_production(production)
     prod = prod.assign(year=prod["year"].astype("int64"), country=prod["country"].astype(str))
-    by_country = prod.groupby([*GROUP, "country"], as_index=False, sort=True)["value"].sum()
+    by_country = prod.groupby([*GROUP, "country"], sort=True)["value"].sum().reset_index()
     groups = by_country[GROUP].drop_duplicates().reset_index(drop=True)
     if groups.empty:
         return pd.DataFrame(columns=EU_COLUMNS)
@@ -262,7 +262,9 @@ def eu_supply_risk_all(
     years = sorted(int(y) for y in groups["year"].unique())
     raw = trade[trade["year"].isin(years)]
     raw = raw.assign(
-        year=raw["year"].astype("int64"), exporter=raw["exporter"].astype(str), importer=raw["importer"].astype(str)
+        year=raw["year"].astype("int64"),
+        exporter=raw["exporter"].astype(str),
+        importer=raw["importer"].astype(str),
     )
     if importers is None:
         wanted = raw.loc[~raw["importer"].isin(skip), ["year", "importer"]].drop_duplicates()
@@ -275,7 +277,7 @@ def eu_supply_risk_all(
         links[["commodity", "stage", "hs6"]], on="hs6"
     )
     flows = flows.merge(groups, on=GROUP)
-    imports = flows.groupby([*ROW, "exporter"], as_index=False, sort=False)["quantity_t"].sum()
+    imports = flows.groupby([*ROW, "exporter"], sort=False)["quantity_t"].sum().reset_index()
     exports = (
         flows.groupby([*GROUP, "exporter"], sort=False)["quantity_t"]
         .sum()
@@ -303,7 +305,7 @@ def eu_supply_risk_all(
         ],
         ignore_index=True,
     ).merge(coded, on=["commodity", "stage"])
-    suppliers = suppliers.groupby([*ROW, "country"], as_index=False, sort=False)["value"].sum()
+    suppliers = suppliers.groupby([*ROW, "country"], sort=False)["value"].sum().reset_index()
     suppliers = suppliers[suppliers["value"] > 0]
 
     terms = _supplier_terms(pd.concat([by_country, suppliers]), governance, restrictions, params)
@@ -368,16 +370,27 @@ def eu_supply_risk_all(
     out["import_reliance"] = ir
     out["hhi_wgi_t_sourcing"] = np.where(has_codes, out["hhi_wgi_t_sourcing"], np.nan)
     gs_only = out["hhi_wgi_t_gs"] * (1 - out["eol_rir"]) * out["si_sr"]
-    full = supply_risk_eu(out["hhi_wgi_t_gs"], out["hhi_wgi_t_sourcing"], ir, out["eol_rir"], out["si_sr"])
+    hhi_gs, hhi_src, eol, si = (
+        out[c].to_numpy(dtype=float) for c in ("hhi_wgi_t_gs", "hhi_wgi_t_sourcing", "eol_rir", "si_sr")
+    )
+    full = supply_risk_eu(hhi_gs, hhi_src, ir, eol, si)
     out["supply_risk"] = np.where(has_codes, full, gs_only)
 
-    empty: tuple[str, ...] = ()
-    gs_r = [v if isinstance(v, tuple) else empty for v in out["gs_restricted"]]
-    src_r = [v if isinstance(v, tuple) and c else empty for v, c in zip(out["src_restricted"], has_codes, strict=True)]
+    gs_r = [v.split("|") if isinstance(v, str) else [] for v in out["gs_restricted"]]
+    src_r = [
+        v.split("|") if isinstance(v, str) and c else []
+        for v, c in zip(out["src_restricted"], has_codes, strict=True)
+    ]
     out["t_restricted"] = [", ".join(sorted(set(a) | set(b))) for a, b in zip(gs_r, src_r, strict=True)]
     labels = []
     for g_med, s_med, g_r, s_r, step, eol, si in zip(
-        out["gs_median"], out["src_median"], gs_r, src_r, out["step_label"], out["eol_label"], out["si_label"],
+        out["gs_median"],
+        out["src_median"],
+        gs_r,
+        src_r,
+        out["step_label"],
+        out["eol_label"],
+        out["si_label"],
         strict=True,
     ):
         used = {eol, si}
@@ -401,7 +414,9 @@ def eu_supply_risk_all(
     distinct = distinct.assign(
         **{prov.PROVENANCE: [prov.join(r) for r in distinct[["gs", "flow", "src"]].itertuples(index=False)]}
     )
-    out[prov.PROVENANCE] = pieces.merge(distinct, on=["gs", "flow", "src"], how="left")[prov.PROVENANCE].to_numpy()
+    out[prov.PROVENANCE] = pieces.merge(distinct, on=["gs", "flow", "src"], how="left")[
+        prov.PROVENANCE
+    ].to_numpy()
     out = out.sort_values(ROW, ignore_index=True)
     return out[EU_COLUMNS]
 

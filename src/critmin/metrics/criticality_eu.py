@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.metrics import provenance as prov
-from critmin.metrics.governance import governance_weights
+from critmin.metrics.governance import governance_weights, scaled_wgi
 
 METHOD = "eu_2017"
 PARAMETERS_TAG = "reference criticality_parameters.csv"
@@ -253,6 +253,7 @@ def eu_supply_risk(
     """
     group = list(members) if members is not None else [importer]
     prod = country_production(production)
+    scaled = scaled_wgi(governance)
     rows: list[dict[str, object]] = []
     for key, block in prod.groupby(["commodity", "stage", "year"], sort=True):
         commodity, stage, year = str(key[0]), str(key[1]), int(str(key[2]))
@@ -265,6 +266,7 @@ def eu_supply_risk(
             governance,
             restrictions,
             step,
+            scaled=scaled,
         )
         hhi_gs = float(gs_terms["hhi_wgi_t_term"].sum())
         imputed_wgi(gs_terms, defaults)
@@ -287,7 +289,11 @@ def eu_supply_risk(
             suppliers = pd.concat([domestic, imports]).groupby(level=0).sum()
             if (suppliers > 0).any():
                 src_terms = governance_weights(
-                    supplier_shares(suppliers, commodity, stage, year, ""), governance, restrictions, step
+                    supplier_shares(suppliers, commodity, stage, year, ""),
+                    governance,
+                    restrictions,
+                    step,
+                    scaled=scaled,
                 )
                 hhi_src = float(src_terms["hhi_wgi_t_term"].sum())
                 imputed_wgi(src_terms, defaults)

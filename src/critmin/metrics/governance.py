@@ -237,6 +237,8 @@ def governance_weights(
     governance: pd.DataFrame,
     restrictions: pd.DataFrame | None = None,
     step: float = T_STEP,
+    *,
+    scaled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     r"""Each producer's term of :math:`HHI_{WGI,t}`: :math:`s_i^2 \times WGI_i \times t_i`.
 
@@ -267,6 +269,9 @@ def governance_weights(
         Rows of ``db.restrictions()``; None for no trade factor (all t = 1).
     step
         Increase of t per restriction kind.
+    scaled
+        :func:`scaled_wgi` of ``governance``, when the caller has it already (it is the slow
+        part, and the same for every group of a call).
 
     Returns
     -------
@@ -277,7 +282,9 @@ def governance_weights(
         and the measures'.
     """
     out = shares.copy()
-    wgi = wgi_lookup(out, scaled_wgi(governance)).rename(columns={prov.PROVENANCE: "wgi_provenance"})
+    scaled = scaled if scaled is not None else scaled_wgi(governance)
+    wgi = wgi_lookup(out, scaled).rename(columns={prov.PROVENANCE: "wgi_provenance"})
+
     out = out.merge(wgi, on=["country", "year"], how="left")
     out["restriction_kinds"] = ""
     out["measures"] = ""
