@@ -166,9 +166,22 @@ class Critmin:
     # -- canonical tables ----------------------------------------------------------------------
 
     def _select(
-        self, table: str, filters: dict[str, FilterValue], vintage: str | int | None, source: str | None
+        self,
+        table: str,
+        *,
+        vintage: str | int | None,
+        source: str | None = None,
+        aggregates: bool = True,
+        commodity: Many = None,
+        **filters: Many | Years,
     ) -> pd.DataFrame:
-        return self.store.select(table, filters, vintage=vintage, source=source)
+        """Read a canonical table: names and lists normalised, commodity names resolved to ids."""
+        wanted: dict[str, FilterValue] = {column: _many(value) for column, value in filters.items()}
+        if commodity is not None:
+            wanted["commodity"] = self._commodities(commodity)
+        if not aggregates:
+            wanted["is_aggregate"] = False
+        return self.store.select(table, wanted, vintage=vintage, source=source)
 
     def production(
         self,
@@ -192,15 +205,16 @@ class Critmin:
         aggregates
             Include ``World total`` (WLD) and ``Other countries`` (OTH) rows.
         """
-        filters: dict[str, FilterValue] = {
-            "commodity": self._commodities(commodity),
-            "stage": _many(stage),
-            "country": _many(country),
-            "year": _many(year),
-        }
-        if not aggregates:
-            filters["is_aggregate"] = False
-        return self._select("production", filters, vintage, source)
+        return self._select(
+            "production",
+            vintage=vintage,
+            source=source,
+            aggregates=aggregates,
+            commodity=commodity,
+            stage=stage,
+            country=country,
+            year=year,
+        )
 
     def reserves(
         self,
@@ -213,14 +227,15 @@ class Critmin:
         aggregates: bool = False,
     ) -> pd.DataFrame:
         """Reserves by commodity and country (dated to the release's latest year)."""
-        filters: dict[str, FilterValue] = {
-            "commodity": self._commodities(commodity),
-            "country": _many(country),
-            "year": _many(year),
-        }
-        if not aggregates:
-            filters["is_aggregate"] = False
-        return self._select("reserves", filters, vintage, source)
+        return self._select(
+            "reserves",
+            vintage=vintage,
+            source=source,
+            aggregates=aggregates,
+            commodity=commodity,
+            country=country,
+            year=year,
+        )
 
     def capacity(
         self,
@@ -233,15 +248,15 @@ class Critmin:
         aggregates: bool = False,
     ) -> pd.DataFrame:
         """Production capacity by commodity, stage, country and year."""
-        filters: dict[str, FilterValue] = {
-            "commodity": self._commodities(commodity),
-            "stage": _many(stage),
-            "country": _many(country),
-            "year": _many(year),
-        }
-        if not aggregates:
-            filters["is_aggregate"] = False
-        return self._select("capacity", filters, vintage, None)
+        return self._select(
+            "capacity",
+            vintage=vintage,
+            aggregates=aggregates,
+            commodity=commodity,
+            stage=stage,
+            country=country,
+            year=year,
+        )
 
     def trade(
         self,
@@ -260,19 +275,22 @@ class Critmin:
         ``commodity`` selects the HS codes the catalog maps to it (see :meth:`hs_codes`) in the
         chosen nomenclature.
         """
-        codes = _many(hs6)
+        codes: Many = hs6
         if commodity is not None:
             mapped = self._hs6_of(commodity, nomenclature)
-            asked = {codes} if isinstance(codes, str) else set(codes or mapped)  # type: ignore[arg-type]
+            asked = {hs6} if isinstance(hs6, str) else set(hs6 or mapped)
             codes = sorted(set(mapped) & asked)
-        filters: dict[str, FilterValue] = {
-            "nomenclature": nomenclature,
-            "year": _many(year),
-            "exporter": _many(exporter),
-            "importer": _many(importer),
-            "hs6": codes,
-        }
-        return self._select("trade", filters, vintage, source)
+
+        return self._select(
+            "trade",
+            vintage=vintage,
+            source=source,
+            nomenclature=nomenclature,
+            year=year,
+            exporter=exporter,
+            importer=importer,
+            hs6=codes,
+        )
 
     def governance(
         self,
@@ -283,12 +301,7 @@ class Critmin:
         vintage: str | int | None = None,
     ) -> pd.DataFrame:
         """Governance indicators (WGI ``va pv ge rq rl cc``) by country and year."""
-        filters: dict[str, FilterValue] = {
-            "country": _many(country),
-            "year": _many(year),
-            "indicator": _many(indicator),
-        }
-        return self._select("governance", filters, vintage, None)
+        return self._select("governance", vintage=vintage, country=country, year=year, indicator=indicator)
 
     def lists(
         self,
@@ -299,22 +312,15 @@ class Critmin:
         vintage: str | int | None = None,
     ) -> pd.DataFrame:
         """Official critical-mineral lists (USA, EU, India, Japan, ...)."""
-        filters: dict[str, FilterValue] = {
-            "jurisdiction": _many(jurisdiction),
-            "commodity": self._commodities(commodity),
-            "list_year": _many(list_year),
-        }
-        return self._select("lists", filters, vintage, None)
+        return self._select(
+            "lists", vintage=vintage, jurisdiction=jurisdiction, commodity=commodity, list_year=list_year
+        )
 
     def restrictions(
         self, country: Many = None, commodity: Many = None, *, vintage: str | int | None = None
     ) -> pd.DataFrame:
         """Export-restriction measures, one row per measure and commodity."""
-        filters: dict[str, FilterValue] = {
-            "country": _many(country),
-            "commodity": self._commodities(commodity),
-        }
-        return self._select("restrictions", filters, vintage, None)
+        return self._select("restrictions", vintage=vintage, country=country, commodity=commodity)
 
     def import_reliance(
         self,
@@ -325,22 +331,15 @@ class Critmin:
         vintage: str | int | None = None,
     ) -> pd.DataFrame:
         """Published net import reliance (% of apparent consumption), flags such as ``E`` or ``>`` kept."""
-        filters: dict[str, FilterValue] = {
-            "country": _many(country),
-            "commodity": self._commodities(commodity),
-            "year": _many(year),
-        }
-        return self._select("import_reliance", filters, vintage, None)
+        return self._select(
+            "import_reliance", vintage=vintage, country=country, commodity=commodity, year=year
+        )
 
     def import_sources(
         self, importer: Many = None, commodity: Many = None, *, vintage: str | int | None = None
     ) -> pd.DataFrame:
         """Published import-source shares (USGS: U.S. import sources over a period)."""
-        filters: dict[str, FilterValue] = {
-            "importer": _many(importer),
-            "commodity": self._commodities(commodity),
-        }
-        return self._select("import_sources", filters, vintage, None)
+        return self._select("import_sources", vintage=vintage, importer=importer, commodity=commodity)
 
     def salient(
         self,
@@ -351,12 +350,7 @@ class Critmin:
         vintage: str | int | None = None,
     ) -> pd.DataFrame:
         """National salient statistics (USGS U.S. production, trade, consumption, prices...)."""
-        filters: dict[str, FilterValue] = {
-            "country": _many(country),
-            "commodity": self._commodities(commodity),
-            "year": _many(year),
-        }
-        return self._select("salient", filters, vintage, None)
+        return self._select("salient", vintage=vintage, country=country, commodity=commodity, year=year)
 
     def table(self, name: str, *, vintage: str | int | None = None) -> pd.DataFrame:
         """A whole canonical table (resolved to the newest vintage per slice unless ``vintage`` is given)."""
