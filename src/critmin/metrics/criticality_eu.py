@@ -43,6 +43,7 @@ import pandas as pd
 
 from critmin.metrics import provenance as prov
 from critmin.metrics.governance import governance_weights, scaled_wgi
+from critmin.metrics.trade_exposure import TONNES_PER_UNIT
 
 METHOD = "eu_2017"
 PARAMETERS_TAG = "reference criticality_parameters.csv"
@@ -119,12 +120,26 @@ def net_import_reliance(production: float, imports: float, exports: float) -> fl
 
 
 def country_production(production: pd.DataFrame) -> pd.DataFrame:
-    """Country rows with a positive number (aggregates and withheld values removed)."""
+    """Country rows with a positive number, masses in tonnes (aggregates and withheld values removed).
+
+    USGS publishes production in t, kt, Mt or kg by commodity; trade quantities are tonnes, so a
+    domestic producer and its imports are only comparable once production is in tonnes. Rows in
+    other units (carats, cubic metres) keep their unit: they are never mixed with trade tonnes
+    because no HS code of the catalog maps to those commodities' stages.
+    """
     rows = production
     if "is_aggregate" in rows.columns:
         rows = rows[~rows["is_aggregate"].astype(bool)]
     rows = rows.dropna(subset=["value"])
-    return rows[rows["value"] > 0]
+    rows = rows[rows["value"] > 0]
+    if "unit" in rows.columns:
+        factor = rows["unit"].map(TONNES_PER_UNIT)
+        mass = factor.notna()
+        rows = rows.assign(
+            value=rows["value"].where(~mass, rows["value"] * factor),
+            unit=rows["unit"].where(~mass, "t"),
+        )
+    return rows
 
 
 def supplier_shares(quantities: pd.Series, commodity: str, stage: str, year: int, tag: str) -> pd.DataFrame:
