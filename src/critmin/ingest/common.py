@@ -7,7 +7,6 @@ line (1-based, as an editor shows it) and the column.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -253,45 +252,3 @@ def require_non_negative(
         raise IngestError.from_rows(
             f"negative {column}", bad, total=len(frame), path=str(path), column=column
         )
-
-
-def require_known_codes(
-    frame: pd.DataFrame, column: str, *, path: Path, source_column: str | None = None
-) -> None:
-    """Raise naming the rows whose country code is not a known ISO3 or aggregate code.
-
-    A guard after :func:`critmin.harmonize.countries.to_iso3`: country_converter hands back
-    a name it cannot place unchanged, so a three-letter typo such as ``"XYZ"`` would
-    otherwise pass as a code. Known codes are country_converter's ISO3 codes, the codes of
-    the alias table (legacy and user-assigned codes such as ``XKX``) and the aggregates.
-
-    Parameters
-    ----------
-    frame
-        Rows with the placed code in ``column`` (and ``_line`` when known).
-    column
-        The column holding the placed codes.
-    path
-        The file, named in the error.
-    source_column
-        The column of the file the names came from, named in the error.
-    """
-    bad = frame[~frame[column].isin(_known_country_codes())]
-    if len(bad):
-        raise IngestError.from_rows(
-            "country code(s) that are neither ISO3 nor a known alias or aggregate",
-            bad,
-            total=len(frame),
-            path=str(path),
-            column=source_column or column,
-        )
-
-
-@functools.cache
-def _known_country_codes() -> frozenset[str]:
-    import country_converter as coco
-
-    from critmin.harmonize.countries import aggregate_codes, aliases
-
-    iso3 = set(coco.CountryConverter().data["ISO3"].dropna())
-    return frozenset(iso3 | set(aliases().values()) | set(aggregate_codes()))

@@ -29,7 +29,7 @@ from critmin.errors import IngestError
 from critmin.harmonize.commodities import map_names
 from critmin.harmonize.countries import to_iso3
 from critmin.ingest.base import Parsed, SourceInfo, sha256_of
-from critmin.ingest.common import LINE, read_csv_records, require_known_codes
+from critmin.ingest.common import LINE, read_csv_records
 from critmin.schema import LISTS
 
 INFO = SourceInfo(
@@ -121,7 +121,6 @@ def parse(
 
     codes, _ = to_iso3(records["jurisdiction"], path=str(path))
     records["code"] = codes
-    require_known_codes(records, "code", path=path, source_column="jurisdiction")
 
     mapped = map_names(MAPPING_SOURCE, records["mineral"], path=str(path))
     dropped = ~mapped["keep"]

@@ -43,7 +43,7 @@ from critmin.errors import IngestError, UnknownNamesError
 from critmin.harmonize.commodities import DROP, all_names, catalog
 from critmin.harmonize.countries import to_iso3
 from critmin.ingest.base import Parsed, SourceInfo, sha256_of
-from critmin.ingest.common import LINE, read_csv_records, require_known_codes
+from critmin.ingest.common import LINE, read_csv_records
 from critmin.schema import RESTRICTIONS
 
 INFO = SourceInfo(
@@ -175,7 +175,6 @@ def read_measures(path: Path) -> pd.DataFrame:
     names = records["country"].map(lambda text: COUNTRY_TEXT.get(text, _REMARK.sub("", text)))
     codes, is_aggregate = to_iso3(names, path=str(path))
     records["code"] = codes
-    require_known_codes(records, "code", path=path, source_column="country")
     _fail_rows(records, is_aggregate, "a group of countries where one country is expected", path, "country")
 
     for column in ("announced", "effective"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ import pandas as pd
 from critmin.errors import IngestError, UnknownNamesError
 from critmin.harmonize.commodities import catalog
 from critmin.harmonize.countries import to_iso3
-from critmin.ingest.base import Parsed, SourceInfo
+from critmin.ingest.base import Parsed, SourceInfo, sha256_of
 from critmin.ingest.common import LINE, require_non_negative, strip_footnote
 from critmin.schema import TABLES
 
@@ -37,6 +38,9 @@ INFO = SourceInfo(
 )
 
 DATASET = "usgs_mcs"
+
+RELEASE_DATES = {"MCS2022": date(2022, 1, 31), "MCS2023": date(2023, 1, 31), "MCS2024": date(2024, 3, 6)}
+"""Publication dates of the per-commodity releases; MCS2024 is ver. 2.0 (revision file of 2024-03-06)."""
 
 UNITS: dict[str, tuple[str, str]] = {
     "metric tons": ("t", ""),
@@ -177,6 +181,21 @@ def _known_names() -> frozenset[str]:
     table = coco.CountryConverter().data
     names = set(table["name_short"].str.lower()) | set(table["name_official"].str.lower())
     return frozenset(names | set(aliases()))
+
+
+def parsed_file(path: Path, release: str, tables: dict[str, pd.DataFrame], kind: str) -> Parsed:
+    """A per-commodity file of a release (``kind`` "world" or "salient") as one vintage."""
+    return Parsed(
+        info=INFO,
+        dataset=DATASET,
+        release=release,
+        release_date=RELEASE_DATES[release],
+        path=path,
+        sha256=sha256_of(path),
+        tables=dict(tables),
+        notes=f"USGS {release} {kind} table {path.name}",
+        counts={name: len(frame) for name, frame in tables.items()},
+    )
 
 
 def finish(frame: pd.DataFrame, table_name: str, *, path: Path, value: str | None = "value") -> pd.DataFrame:

@@ -10,18 +10,16 @@ salient data (three MCS2024 files, PROVENANCE.md 1b) are refused.
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from critmin.errors import IngestError
 from critmin.harmonize.commodities import map_names
-from critmin.ingest.base import Parsed, sha256_of
+from critmin.ingest.base import Parsed
 from critmin.ingest.common import LINE, parse_values, read_csv_records
-from critmin.ingest.usgs import DATASET, INFO, finish, salient_unit
+from critmin.ingest.usgs import RELEASE_DATES, finish, parsed_file, salient_unit
 
-RELEASE_DATES = {"MCS2022": date(2022, 1, 31), "MCS2023": date(2023, 1, 31), "MCS2024": date(2024, 3, 6)}
 STATISTICS = {
     "usprod": "Production",
     "prod": "Production",
@@ -118,17 +116,7 @@ def parse(path: Path, **options: object) -> Parsed:
         "salient": salient,
         "import_reliance": finish(nir, "import_reliance", path=path, value="value_pct"),
     }
-    return Parsed(
-        info=INFO,
-        dataset=DATASET,
-        release=release,
-        release_date=RELEASE_DATES[release],
-        path=path,
-        sha256=sha256_of(path),
-        tables=tables,
-        notes=f"USGS {release} salient table {path.name}",
-        counts={name: len(frame) for name, frame in tables.items()},
-    )
+    return parsed_file(path, release, tables, "salient")
 
 
 def _release(rows: pd.DataFrame, path: Path) -> str:

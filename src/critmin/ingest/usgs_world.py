@@ -11,19 +11,16 @@ column, ``MCS 2024`` with a space, an empty Source column, fluorspar's Type head
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from critmin.errors import IngestError
 from critmin.harmonize.commodities import map_names
-from critmin.ingest.base import Parsed, sha256_of
+from critmin.ingest.base import Parsed
 from critmin.ingest.common import LINE, parse_values, read_csv_records
-from critmin.ingest.usgs import DATASET, INFO, finish, place_countries, short_basis, unit_of
+from critmin.ingest.usgs import RELEASE_DATES, finish, parsed_file, place_countries, short_basis, unit_of
 
-RELEASE_DATES = {"MCS2022": date(2022, 1, 31), "MCS2023": date(2023, 1, 31), "MCS2024": date(2024, 3, 6)}
-"""Publication dates; MCS2024 is ver. 2.0 (revision file of 2024-03-06)."""
 _CODE = re.compile(r"mcs(20\d\d)-?([a-z-]+)_world\.csv$", re.I)
 _VALUE_COLUMN = re.compile(r"^(Prod|Cap|Reserves)_(.+)$", re.I)
 QUALIFIERS: dict[str, dict[str, str]] = {
@@ -87,17 +84,7 @@ def parse(path: Path, **options: object) -> Parsed:
         for name in ("production", "capacity", "reserves")
         if (long["table"] == name).any()
     }
-    return Parsed(
-        info=INFO,
-        dataset=DATASET,
-        release=release,
-        release_date=RELEASE_DATES[release],
-        path=path,
-        sha256=sha256_of(path),
-        tables=tables,
-        notes=f"USGS {release} world table {path.name}",
-        counts={name: len(frame) for name, frame in tables.items()},
-    )
+    return parsed_file(path, release, tables, "world")
 
 
 def _release(rows: pd.DataFrame, year_in_name: str, path: Path) -> str:

@@ -29,7 +29,7 @@ import pandas as pd
 from critmin.errors import IngestError
 from critmin.harmonize.countries import EU, OTHER, WORLD, to_iso3
 from critmin.ingest.base import Parsed, SourceInfo, sha256_of
-from critmin.ingest.common import LINE, read_csv_records, require_known_codes
+from critmin.ingest.common import LINE, read_csv_records
 from critmin.schema import GOVERNANCE
 
 INFO = SourceInfo(
@@ -146,7 +146,6 @@ def parse(
     records["country"] = codes
     groups = records["country"].isin([WORLD, OTHER, EU])
     _fail_rows(records, groups, "a group of countries where an economy is expected", path, "code")
-    require_known_codes(records, "country", path=path, source_column="code")
 
     table = pd.DataFrame(
         {

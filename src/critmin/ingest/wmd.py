@@ -36,7 +36,7 @@ from critmin.errors import IngestError
 from critmin.harmonize.commodities import map_names
 from critmin.harmonize.countries import WORLD, to_iso3
 from critmin.ingest.base import Parsed, SourceInfo, sha256_of
-from critmin.ingest.common import LINE, read_csv_records, require_known_codes, require_non_negative
+from critmin.ingest.common import LINE, read_csv_records, require_non_negative
 from critmin.schema import PRODUCTION
 
 INFO = SourceInfo(
@@ -208,7 +208,6 @@ def parse(
 
     codes, is_aggregate = to_iso3(records["country"], path=str(path))
     records["code"] = codes
-    require_known_codes(records, "code", path=path, source_column="country")
     expected = records["country"].map(CODE_EXCEPTIONS).fillna(records["code"])
     _fail_rows(
         records,
