@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import critmin
 from critmin.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,3 +41,9 @@ def store(tmp_path: Path) -> Store:
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test away from the user's real store."""
     monkeypatch.setenv("CRITMIN_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> critmin.Critmin:
+    """A store holding the bundled default dataset, shared by the whole session (read it, don't write)."""
+    return critmin.open(tmp_path_factory.mktemp("bundled") / "critmin.duckdb")
