@@ -86,6 +86,7 @@ def propagate(
     trigger: np.ndarray | None = None,
     node_open: np.ndarray | None = None,
     pair_open: np.ndarray | None = None,
+    export_capacity: np.ndarray | None = None,
 ) -> CascadeResult:
     """Run the cascade for a batch of draws.
 
@@ -109,6 +110,10 @@ def propagate(
         0 blocked, e.g. ``1 - fraction`` of a supplier restricting its exports).
     pair_open
         ``(n, n)`` in [0, 1]: openness of each link for new imports (an embargo aimed at one importer).
+    export_capacity
+        ``(n,)`` or ``(draws, n)``: exports that can still be cut (default the row sums of ``flows``;
+        a supplier that already withholds a fraction ``f`` of every flow has ``(1 - f)`` of them). Cuts
+        are spread over customers in proportion to ``flows``.
     """
     params = params or CascadeParameters()
     shock = np.atleast_2d(np.asarray(shock, dtype=float))
@@ -117,7 +122,8 @@ def propagate(
     exports = flows.sum(axis=1)
     inv_exports = _divide(np.ones(n), exports)
     consumption = np.broadcast_to(np.asarray(consumption, dtype=float), (draws, n))
-    ex_left = np.broadcast_to(exports, (draws, n)).copy()
+    capacity = exports if export_capacity is None else np.asarray(export_capacity, dtype=float)
+    ex_left = np.broadcast_to(capacity, (draws, n)).copy()
     cons_left = consumption.copy()
     stock = None if stocks is None else np.broadcast_to(np.asarray(stocks, dtype=float), (draws, n))
     stock_left = None if stock is None else stock.copy()
@@ -146,7 +152,7 @@ def propagate(
         received=received,
         stock_drawn=np.zeros((draws, n)) if stock is None or stock_left is None else stock - stock_left,
         consumption_cut=consumption - cons_left,
-        exports_cut=exports - ex_left,
+        exports_cut=capacity - ex_left,
         imports_raised=im_raised,
         unresolved=unresolved,
         rounds=rounds,

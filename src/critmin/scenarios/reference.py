@@ -48,6 +48,7 @@ def propagate_one(
     trigger: list[float] | np.ndarray | None = None,
     node_open: list[float] | np.ndarray | None = None,
     pair_open: np.ndarray | None = None,
+    export_capacity: list[float] | np.ndarray | None = None,
 ) -> OneDraw:
     """Run the cascade for one draw (arguments as :func:`~critmin.scenarios.cascade.propagate`, one row)."""
     params = params or CascadeParameters()
@@ -63,7 +64,8 @@ def propagate_one(
             in_links[int(j)].append((int(i), weight))
     exports = [sum(f for _, f in links) for links in out_links]
     im_open = [sum(w for _, w in links) for links in in_links]
-    ex_left = list(exports)
+    ex_left = list(exports) if export_capacity is None else [float(x) for x in export_capacity]
+
     cons_left = [float(c) for c in consumption]
     stock_left = [0.0] * n if stocks is None else [float(s) for s in stocks]
     trigger_at = [0.0] * n if trigger is None else [float(t) for t in trigger]

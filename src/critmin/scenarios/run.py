@@ -6,7 +6,8 @@ event lasting ``d`` days removes its annual rate times ``d / 365``:
 
 - ``export_restriction``: each target importer ``j`` (every customer when there are no targets) loses
   ``fraction * F[e, j] * d / 365``; the exporter keeps those tonnes (``retained_t``: not released to
-  the market) and the restricted links are closed to new imports by ``fraction``;
+  the market, but they cover the exporter's own shortfalls, as a stock would); the cascade runs on
+  the flows that remain, and a restricted link is closed to requests for more;
 - ``production_outage``: the country loses ``fraction * P * d / 365``;
 - ``demand_shock``: the country needs ``fraction * C * d / 365`` more, which is a shock at home.
 
@@ -62,7 +63,7 @@ COUNTRY_COLUMNS = (
     "provenance",
 )
 THROUGH_COLUMNS = ("network", "country", "via", "channel", "shock_t", "share")
-FLOW_COLUMNS = ("network", "exporter", "importer", "base_t", "cut_t", "raised_t", "new_t")
+FLOW_COLUMNS = ("network", "exporter", "importer", "base_t", "restricted_t", "cut_t", "raised_t", "new_t")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class Shock:
     active_days: int
     origins: list[tuple[int, str, str, float]] = field(default_factory=list)
     """(node hit, via, channel, tonnes) of each first-order shock."""
+    restricted: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
+    """(exporter, importer): tonnes withheld by export restrictions."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ def _event_shock(event: Event, network: Network, shock: Shock, scale: float, not
                 continue
             shock.shock[j] += lost
             shock.retained[e] += lost
-            shock.pair_open[e, j] = min(shock.pair_open[e, j], 1.0 - event.fraction)
+            shock.restricted[(e, int(j))] += lost
+            shock.pair_open[e, j] = 0.0
             shock.origins.append((j, event.exporter, "export restriction", lost))
     elif isinstance(event, ProductionOutage):
         c = network.index(event.country)
@@ -192,6 +196,7 @@ def build_shock(
         )
         shock.stocks[i] = tonnes * pile.release.max_fraction
         shock.trigger[i] = pile.release.trigger_share * consumption[i]
+    shock.stocks += shock.retained
     return shock, notes
 
 
@@ -259,15 +264,15 @@ def _through_rows(network: Network, shock: Shock, out: OneDraw) -> pd.DataFrame:
     return rows.sort_values(["country", "shock_t"], ascending=[True, False])
 
 
-def _flow_rows(network: Network, out: OneDraw, scale: float) -> pd.DataFrame:
-    links = set(out.flow_cut) | set(out.flow_raised)
+def _flow_rows(network: Network, shock: Shock, out: OneDraw, scale: float) -> pd.DataFrame:
+    links = set(out.flow_cut) | set(out.flow_raised) | set(shock.restricted)
     rows = []
     for i, j in sorted(links):
         base = network.flows[i, j] * scale
+        held = shock.restricted.get((i, j), 0.0)
         cut, raised = out.flow_cut.get((i, j), 0.0), out.flow_raised.get((i, j), 0.0)
-        rows.append(
-            (network.label, network.nodes[i], network.nodes[j], base, cut, raised, base - cut + raised)
-        )
+        new = base - held - cut + raised
+        rows.append((network.label, network.nodes[i], network.nodes[j], base, held, cut, raised, new))
     return pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
 
 
@@ -298,8 +303,11 @@ def run_scenario(db: Critmin, scenario: Scenario) -> ScenarioResult:
 
         shock, found = build_shock(scenario, events, network, horizon)
         notes.extend(found)
+        remaining = network.flows * horizon.scale
+        for (e, j), held in shock.restricted.items():
+            remaining[e, j] -= held
         out = propagate_one(
-            network.flows * horizon.scale,
+            np.maximum(remaining, 0.0),
             shock.consumption,
             shock.shock,
             params,
@@ -316,7 +324,8 @@ def run_scenario(db: Critmin, scenario: Scenario) -> ScenarioResult:
         )
         countries.append(_country_rows(network, shock, out, horizon, prov))
         through.append(_through_rows(network, shock, out))
-        flows.append(_flow_rows(network, out, horizon.scale))
+        flows.append(_flow_rows(network, shock, out, horizon.scale))
+
     return ScenarioResult(
         scenario=scenario,
         horizon=horizon,

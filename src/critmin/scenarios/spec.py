@@ -198,9 +198,18 @@ def _location(loc: Sequence[int | str]) -> str:
     return out or "(document)"
 
 
+def _inside(loc: tuple[object, ...], container: tuple[object, ...]) -> bool:
+    return loc != container and loc[: len(container)] == container
+
+
 def validation_message(error: ValidationError, origin: str) -> str:
     """One line per problem: ``origin: field.path: message``."""
-    lines = [f"{origin}: {_location(item['loc'])}: {item['msg']}" for item in error.errors()]
+    items = error.errors()
+    # a failed item also fails its container's length check: show the item only
+    locs = [tuple(item["loc"]) for item in items]
+    shown = [item for item, loc in zip(items, locs, strict=True) if not any(_inside(o, loc) for o in locs)]
+    lines = [f"{origin}: {_location(item['loc'])}: {item['msg']}" for item in shown]
+
     return "\n".join(lines)
 
 

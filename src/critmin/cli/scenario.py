@@ -1,0 +1,138 @@
+"""``critmin scenario ...``: what happens if supply breaks? Deterministic scenarios and Monte Carlo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import pandas as pd
+import typer
+
+from critmin.cli.context import run_guarded
+from critmin.cli.output import Format, console, show
+
+if TYPE_CHECKING:
+    from critmin.scenarios.spec import Scenario
+
+app = typer.Typer(
+    help="Disruption scenarios: run a spec, or Monte Carlo over many disruptions.", no_args_is_help=True
+)
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv, json or parquet.")]
+OutDirOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Folder to write every result table to (in --format).")
+]
+
+RUN_COLUMNS = [
+    "country",
+    "network",
+    "year",
+    "first_order_t",
+    "loss_t",
+    "share_of_consumption",
+    "stock_drawn_t",
+    "days_of_cover_used",
+    "stock_runs_out",
+    "imports_raised_t",
+    "exports_cut_t",
+    "retained_t",
+]
+PERCENT = ("share_of_consumption", "share", "expected_share", "p95_share", "cvar95_share")
+
+
+def resolve_spec(spec: str) -> Scenario:
+    """A scenario from a file path, else from the shipped library by id."""
+    from critmin.scenarios.spec import ScenarioError, load_scenario
+
+    path = Path(spec)
+    if path.exists():
+        return load_scenario(path)
+    from critmin.scenarios.library import load_shipped, shipped_ids
+
+    if spec in shipped_ids():
+        return load_shipped(spec)
+    raise ScenarioError(
+        f"{spec}: no such file, and no shipped scenario of that id (shipped: {', '.join(shipped_ids())})"
+    )
+
+
+def _sources_line(frame: pd.DataFrame) -> str:
+    return "Sources: " + "; ".join(sorted(set("; ".join(frame["provenance"]).split("; "))))
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out: Path, fmt: Format) -> list[Path]:
+    """Write each table to ``out/<name>.<ext>`` (table format writes CSV)."""
+    out.mkdir(parents=True, exist_ok=True)
+    file_format = Format.csv if fmt is Format.table else fmt
+    written = []
+    for name, frame in tables.items():
+        path = out / f"{name}.{file_format.value}"
+        show(frame, file_format, out=path)
+        written.append(path)
+    return written
+
+
+@app.command("list")
+def list_shipped(fmt: FormatOption = Format.table) -> None:
+    """The shipped scenarios, each with its source."""
+    from critmin.scenarios.library import load_shipped, shipped_ids
+
+    def job() -> None:
+        rows = []
+        for sid in shipped_ids():
+            scenario = load_shipped(sid)
+            rows.append(
+                {
+                    "id": sid,
+                    "name": scenario.name,
+                    "year": scenario.year,
+                    "events": len(scenario.events),
+                    "source": scenario.sources[0].citation if scenario.sources else "",
+                }
+            )
+        show(pd.DataFrame(rows), fmt, title="Shipped scenarios")
+
+    run_guarded(job)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    spec: Annotated[str, typer.Argument(help="A scenario file (.yaml, .yml, .json) or a shipped id.")],
+    country: Annotated[
+        list[str] | None, typer.Option("--country", "-c", help="Show only these countries (ISO3).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Rows shown in the table.")] = 15,
+    fmt: FormatOption = Format.table,
+    out: OutDirOption = None,
+) -> None:
+    """Propagate a scenario's events through the trade network and show who loses what."""
+    from critmin.scenarios.run import run_scenario
+
+    def job() -> None:
+        scenario = resolve_spec(spec)
+        result = run_scenario(ctx.obj.open(), scenario)
+        frame = result.countries
+        if country:
+            frame = frame[frame["country"].isin([c.upper() for c in country])]
+        if out is not None:
+            tables = {"countries": result.countries, "through": result.through, "flows": result.flows}
+            for path in write_tables(tables, out, fmt):
+                console.print(f"wrote {path}", highlight=False)
+            return
+        if fmt is not Format.table:
+            show(frame, fmt)
+            return
+        days = f"{result.horizon.days} days" + (
+            f" from {result.horizon.start}" if result.horizon.start else ""
+        )
+        show(frame[RUN_COLUMNS].head(top), fmt, title=f"{scenario.name} ({days})", percent=PERCENT)
+        for note in result.notes:
+            console.print(f"note: {note}", markup=False, highlight=False)
+        for source in scenario.sources:
+            console.print(
+                f"Scenario source: {source.citation} {source.url or ''}", markup=False, highlight=False
+            )
+        console.print(_sources_line(result.countries), markup=False, highlight=False)
+
+    run_guarded(job)
