@@ -67,7 +67,7 @@ def test_stocks_cover_days_then_run_out(embargo) -> None:
 
 
 def test_every_country_balances(embargo) -> None:
-    """Per country: change in imports - change in exports + stock drawn = retained - consumption cut.
+    """Per country: change in imports - change in exports + stock drawn = unused retained - consumption cut.
 
     Conservation of the flows: every tonne a link loses or gains is a tonne its two ends gain or lose.
     """
@@ -77,7 +77,8 @@ def test_every_country_balances(embargo) -> None:
     exports = change.groupby(flows["exporter"]).sum()
     c = embargo.countries.set_index("country")
     lhs = imports.reindex(c.index, fill_value=0) - exports.reindex(c.index, fill_value=0) + c["stock_drawn_t"]
-    rhs = c["retained_t"] - c["consumption_cut_t"]
+    rhs = c["retained_t"] - c["retained_used_t"] - c["consumption_cut_t"]
+
     assert np.abs(lhs - rhs).max() <= c["unresolved_t"].max() + 1e-6
     assert (flows["new_t"] >= -1e-9).all()
     assert (c[["loss_t", "consumption_cut_t", "stock_drawn_t", "received_t"]] >= 0).all().all()

@@ -164,6 +164,12 @@ def build_network(
     if trade.empty:
         raise ScenarioError(f"no {nomenclature} trade in HS {', '.join(codes)} for {year} in the store")
     trade, imputed_share = _trade_tonnes(trade)
+    if not trade["tonnes"].gt(0).any():
+        raise ScenarioError(
+            f"{nomenclature} trade in HS {', '.join(codes)} for {year} carries no quantities (values only): "
+            "the network needs tonnes; import a release with quantities (e.g. a UN Comtrade extract)"
+        )
+
     production = pd.DataFrame(columns=["country", "value", "unit", "basis", "stage"])
     if catalog is not None:
         found = db.production(commodity=catalog, year=year)

@@ -6,7 +6,9 @@ event lasting ``d`` days removes its annual rate times ``d / 365``:
 
 - ``export_restriction``: each target importer ``j`` (every customer when there are no targets) loses
   ``fraction * F[e, j] * d / 365``; the exporter keeps those tonnes (``retained_t``: not released to
-  the market, but they cover the exporter's own shortfalls, as a stock would); the cascade runs on
+  the market, but they cover the exporter's own shortfalls first, as a stock would: ``retained_used_t``,
+  not counted as a loss or a stock draw); the cascade runs on
+
   the flows that remain, and a restricted link is closed to requests for more;
 - ``production_outage``: the country loses ``fraction * P * d / 365``;
 - ``demand_shock``: the country needs ``fraction * C * d / 365`` more, which is a shock at home.
@@ -58,6 +60,7 @@ COUNTRY_COLUMNS = (
     "exports_cut_t",
     "imports_raised_t",
     "retained_t",
+    "retained_used_t",
     "unresolved_t",
     "production_basis",
     "provenance",
@@ -196,12 +199,13 @@ def build_shock(
         )
         shock.stocks[i] = tonnes * pile.release.max_fraction
         shock.trigger[i] = pile.release.trigger_share * consumption[i]
-    shock.stocks += shock.retained
     return shock, notes
 
 
 def _country_rows(network: Network, shock: Shock, out: OneDraw, horizon: Horizon, prov: str) -> pd.DataFrame:
-    drawn = np.asarray(out.stock_drawn)
+    pooled = np.asarray(out.stock_drawn)
+    retained_used = np.minimum(pooled, shock.retained)
+    drawn = pooled - retained_used
     cut = np.asarray(out.consumption_cut)
     daily = network.consumption / 365.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -238,6 +242,7 @@ def _country_rows(network: Network, shock: Shock, out: OneDraw, horizon: Horizon
             "exports_cut_t": out.exports_cut,
             "imports_raised_t": out.imports_raised,
             "retained_t": shock.retained,
+            "retained_used_t": retained_used,
             "unresolved_t": out.unresolved,
             "production_basis": list(network.production_basis),
             "provenance": prov,
@@ -311,7 +316,7 @@ def run_scenario(db: Critmin, scenario: Scenario) -> ScenarioResult:
             shock.consumption,
             shock.shock,
             params,
-            stocks=shock.stocks,
+            stocks=shock.stocks + shock.retained,
             trigger=shock.trigger,
             pair_open=shock.pair_open,
         )
