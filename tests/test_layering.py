@@ -13,7 +13,9 @@ FORBIDDEN = {
     "ingest": ("critmin.store", "critmin.metrics", "critmin.cli", "critmin.api"),
     "harmonize": ("critmin.store", "critmin.metrics", "critmin.ingest", "critmin.cli", "critmin.api"),
     "metrics": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
+    "scenarios": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }
+SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -38,7 +40,21 @@ def test_package_respects_its_layer(package: str) -> None:
     assert not offenders
 
 
+@pytest.mark.parametrize("module", SCENARIO_ENGINES)
+def test_scenario_engines_read_nothing(module: str) -> None:
+    """The cascade, its reference, the spec and the disruption model never reach the API or the store."""
+    names = imported_modules(SRC / "scenarios" / f"{module}.py")
+    assert not {n for n in names if n.startswith(("critmin.api", "critmin.store", "duckdb"))}
+
+
+def test_scenario_runners_do_not_reach_into_the_store() -> None:
+    """Runners read through the public API: no ``db.store`` attribute access."""
+    offenders = [p.name for p in (SRC / "scenarios").glob("*.py") if ".store." in p.read_text()]
+    assert not offenders
+
+
 def test_only_the_store_opens_duckdb_files() -> None:
+
     users = {
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")

@@ -129,6 +129,13 @@ class Critmin:
             return self.commodity_id(value)
         return [self.commodity_id(v) for v in value]
 
+    def trade_years(self, hs6: Many = None, *, nomenclature: str = "HS92") -> list[int]:
+        """The years the store holds trade for (in these HS codes), ascending."""
+        found = self.store.select(
+            "trade", {"nomenclature": nomenclature, "hs6": _many(hs6)}, columns=["year"]
+        )
+        return sorted({int(y) for y in found["year"]})
+
     def hs_codes(self) -> pd.DataFrame:
         """HS codes of each commodity and stage, with their confidence (exact, dominant, proxy)."""
         return self.store.catalog("hs_codes")

@@ -53,8 +53,8 @@ def _main_series(production: pd.DataFrame) -> pd.DataFrame:
 def latest_year(db: Critmin) -> int:
     """The latest year with both USGS production and BACI trade in the store."""
     production_years = set(db.production(year=None, stage="mine")["year"].dropna().astype(int))
-    trade_years = set(db.store.select("trade", {"nomenclature": NOMENCLATURE}, columns=["year"])["year"])
-    both = production_years & {int(y) for y in trade_years}
+    both = production_years & set(db.trade_years(nomenclature=NOMENCLATURE))
+
     if not both:
         raise CritminError("the store has no year with both production and trade data")
     return max(both)

@@ -141,10 +141,8 @@ def plan_of(
 
 
 def _trade_years(db: Critmin, network: Network, nomenclature: str) -> list[int]:
-    found = db.store.select(
-        "trade", {"nomenclature": nomenclature, "hs6": list(network.hs_codes)}, columns=["year"]
-    )
-    return sorted({int(y) for y in found["year"]})
+    return db.trade_years(list(network.hs_codes), nomenclature=nomenclature)
+
 
 
 def _after_network(db: Critmin, network: Network, year: int, nomenclature: str) -> Network:

@@ -124,10 +124,11 @@ def horizon_of(scenario: Scenario) -> Horizon:
 
 
 def _latest_trade_year(db: Critmin, codes: tuple[str, ...], nomenclature: str) -> int:
-    years = db.store.select("trade", {"nomenclature": nomenclature, "hs6": list(codes)}, columns=["year"])
-    if years.empty:
+    years = db.trade_years(list(codes), nomenclature=nomenclature)
+    if not years:
         raise ScenarioError(f"no {nomenclature} trade in HS {', '.join(codes)} in the store")
-    return int(years["year"].max())
+    return years[-1]
+
 
 
 def _event_shock(event: Event, network: Network, shock: Shock, scale: float, notes: list[str]) -> None:
