@@ -66,7 +66,10 @@ class CascadeResult:
 
 
 _TINY = 1e-300
+TRIGGER_SLACK = 1 - 1e-12
+"""A trigger counts as reached within rounding (the two engines add the shock in different orders)."""
 _COMPACT_AT = 0.2
+
 """Drop the draws that have converged from the working arrays once this share of them has."""
 
 
@@ -257,7 +260,7 @@ def _round(
     """One round of the cascade on the working arrays, in place."""
     r = s.r
     if s.stock_left is not None:
-        take = np.minimum(r, np.where(s.received >= trigger_at, s.stock_left, 0.0))
+        take = np.minimum(r, np.where(s.received >= trigger_at * TRIGGER_SLACK, s.stock_left, 0.0))
         s.stock_left -= take
         r -= take
     absorbed = np.minimum(absorb_share * r, s.cons_left)
@@ -268,6 +271,7 @@ def _round(
     to_ex /= np.maximum(s.ex_left + s.im_open, _TINY)
 
     np.minimum(to_ex, s.ex_left, out=to_ex)
+    np.minimum(to_ex, r, out=to_ex)  # r * x / (x + m) can round above r
     r -= to_ex
     rest = np.where(s.no_imports, r, 0.0)
     if rest.any():

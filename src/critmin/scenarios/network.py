@@ -163,7 +163,10 @@ def build_network(
     trade = db.trade(year=year, hs6=list(codes), nomenclature=nomenclature)
     if trade.empty:
         raise ScenarioError(f"no {nomenclature} trade in HS {', '.join(codes)} for {year} in the store")
+    # the store returns rows in no fixed order: sort so that sums (and Monte Carlo) are bit-reproducible
+    trade = trade.sort_values(["exporter", "importer", "hs6"], ignore_index=True)
     trade, imputed_share = _trade_tonnes(trade)
+
     if not trade["tonnes"].gt(0).any():
         raise ScenarioError(
             f"{nomenclature} trade in HS {', '.join(codes)} for {year} carries no quantities (values only): "

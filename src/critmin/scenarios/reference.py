@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from critmin.scenarios.cascade import TRIGGER_SLACK
 from critmin.scenarios.spec import CascadeParameters
 
 
@@ -82,7 +83,7 @@ def propagate_one(
             if r[i] <= 0:
                 continue
             remaining = r[i]
-            if result.received[i] >= trigger_at[i]:
+            if result.received[i] >= trigger_at[i] * TRIGGER_SLACK:
                 take = min(remaining, stock_left[i])
                 stock_left[i] -= take
                 result.stock_drawn[i] += take
@@ -92,7 +93,7 @@ def propagate_one(
             cons_left[i] -= absorbed
             remaining -= absorbed
             capacity = ex_left[i] + im_open[i]
-            to_ex = min(remaining * ex_left[i] / capacity, ex_left[i]) if capacity > 0 else 0.0
+            to_ex = min(remaining * ex_left[i] / capacity, ex_left[i], remaining) if capacity > 0 else 0.0
             to_im = remaining - to_ex if im_open[i] > 0 else 0.0
             rest = remaining - to_ex - to_im
             forced = min(rest, cons_left[i])

@@ -109,6 +109,7 @@ class DemandShock(_Event):
     fraction: float = Field(gt=0, le=5)
 
 
+EVENT_TYPES = frozenset({"export_restriction", "production_outage", "demand_shock"})
 Event = Annotated[ExportRestriction | ProductionOutage | DemandShock, Field(discriminator="type")]
 
 
@@ -187,14 +188,17 @@ class Scenario(_Model):
 
 
 def _location(loc: Sequence[int | str]) -> str:
+    """``events[1].fraction`` from pydantic's ``("events", 1, "export_restriction", "fraction")``."""
     out = ""
+    previous: int | str | None = None
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in {"export_restriction", "production_outage", "demand_shock"}:
-            continue
+        elif isinstance(previous, int) and part in EVENT_TYPES:
+            pass  # the union member pydantic tried: not a field
         else:
             out += f".{part}" if out else str(part)
+        previous = part
     return out or "(document)"
 
 
