@@ -48,6 +48,12 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Mirror for `critmin data fetch`: replaces the publishers' scheme and host, keeping the path.",
         ),
+        Setting(
+            "dask_scheduler",
+            "CRITMIN_DASK_SCHEDULER",
+            "",
+            "Dask scheduler address (tcp://host:8786) for Monte Carlo runs; empty: run in this process.",
+        ),
     )
 }
 

@@ -37,7 +37,15 @@ RUN_COLUMNS = [
     "exports_cut_t",
     "retained_t",
 ]
-PERCENT = ("share_of_consumption", "share", "expected_share", "p95_share", "cvar95_share")
+PERCENT = (
+    "share_of_consumption",
+    "share",
+    "expected_share",
+    "p95_share",
+    "cvar95_share",
+    "share_of_cvar95",
+    "probability",
+)
 
 
 def resolve_spec(spec: str) -> Scenario:
@@ -134,5 +142,102 @@ def run(
                 f"Scenario source: {source.citation} {source.url or ''}", markup=False, highlight=False
             )
         console.print(_sources_line(result.countries), markup=False, highlight=False)
+
+    run_guarded(job)
+
+
+MC_COLUMNS = [
+    "country",
+    "network",
+    "year",
+    "consumption_t",
+    "expected_loss_t",
+    "expected_share",
+    "p95_t",
+    "cvar95_t",
+    "cvar95_share",
+]
+CONTRIBUTION_COLUMNS = ["country", "network", "supplier", "probability", "contribution_t", "share_of_cvar95"]
+
+
+@app.command()
+def montecarlo(
+    ctx: typer.Context,
+    country: Annotated[list[str], typer.Option("--country", "-c", help="Countries to report (ISO3).")],
+    commodity: Annotated[
+        list[str], typer.Option("--commodity", "-m", help="Commodities (one network per traded stage).")
+    ],
+    draws: Annotated[int, typer.Option("-n", "--draws", help="Number of random years.", min=1)] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random draws.")] = 0,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Network year (default: latest).")] = None,
+    rho: Annotated[
+        float, typer.Option("--rho", help="Correlation of disruptions (one-factor Gaussian copula), 0-1.")
+    ] = 0.0,
+    threshold: Annotated[
+        list[float] | None,
+        typer.Option("--threshold", help="Report P(loss > X of consumption) for these X (fractions)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask scheduler address (default $CRITMIN_DASK_SCHEDULER, else local)."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Suppliers shown per country.")] = 5,
+    fmt: FormatOption = Format.table,
+    out: OutDirOption = None,
+) -> None:
+    """Random supplier disruptions, many years at once: expected loss, p95, CVaR95 and who drives them."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from critmin.scenarios.disruption import DisruptionModel
+    from critmin.scenarios.montecarlo import THRESHOLDS, run_montecarlo
+
+    def job() -> None:
+        bar = Progress(
+            TextColumn("[bold]draws"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=fmt is not Format.table and out is None,
+        )
+        with bar:
+            task = bar.add_task("draws", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_montecarlo(
+                ctx.obj.open(),
+                [c.upper() for c in country],
+                commodity,
+                n=draws,
+                seed=seed,
+                year=year,
+                model=DisruptionModel(rho=rho),
+                thresholds=tuple(threshold) if threshold else THRESHOLDS,
+                scheduler=scheduler,
+                progress=progress,
+            )
+        if out is not None:
+            tables = {
+                "summary": result.summary,
+                "contributions": result.contributions,
+                "suppliers": result.suppliers,
+            }
+            for path in write_tables(tables, out, fmt):
+                console.print(f"wrote {path}", highlight=False)
+            return
+        if fmt is not Format.table:
+            show(result.summary, fmt)
+            return
+        title = f"Monte Carlo: {draws:,} random years, seed {seed} ({result.executor})"
+        show(result.summary[MC_COLUMNS], fmt, title=title, percent=PERCENT)
+        contributions = result.contributions.groupby(["country", "network"], sort=False).head(top)
+        show(contributions[CONTRIBUTION_COLUMNS], fmt, title="Who drives the tail (CVaR95)", percent=PERCENT)
+        if "provenance" in result.summary.columns:
+            console.print(_sources_line(result.summary), markup=False, highlight=False)
 
     run_guarded(job)

@@ -144,7 +144,6 @@ def _trade_years(db: Critmin, network: Network, nomenclature: str) -> list[int]:
     return db.trade_years(list(network.hs_codes), nomenclature=nomenclature)
 
 
-
 def _after_network(db: Critmin, network: Network, year: int, nomenclature: str) -> Network:
     """The same goods' network in an after-year, or an error naming the years the store has."""
     if year <= network.year:

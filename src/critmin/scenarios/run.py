@@ -130,7 +130,6 @@ def _latest_trade_year(db: Critmin, codes: tuple[str, ...], nomenclature: str) -
     return years[-1]
 
 
-
 def _event_shock(event: Event, network: Network, shock: Shock, scale: float, notes: list[str]) -> None:
     share = event.duration_days / 365.0
     if isinstance(event, ExportRestriction):

@@ -1,0 +1,397 @@
+r"""Monte Carlo of random supplier disruptions on commodity trade networks: what a country could lose.
+
+Each draw is one year: suppliers are disrupted at random (:mod:`critmin.scenarios.disruption`:
+probability from WGI political stability, Beta severity, optional correlation), each disruption is
+an export restriction, and the cascade (:mod:`critmin.scenarios.cascade`) spreads the shock over
+the network. Draws are propagated in batches, NumPy over the draws axis.
+
+A country's **loss** in a draw is its consumption cut after stocks (``CascadeResult.consumption_cut``,
+tonnes over the year; the Monte Carlo holds no stockpiles, so stocks drawn are zero). Per country
+and network, over the :math:`N` draws:
+
+- ``expected_loss_t``: the mean loss, and ``expected_share`` = mean loss / apparent consumption;
+- ``p95_t``: the 95th percentile (``numpy.quantile``, linear interpolation);
+- ``cvar95_t``: the mean of the :math:`K = \lceil 0.05 N \rceil` largest losses (never below
+  ``p95_t`` nor the mean);
+- ``p_loss_above_<X>pct``: the share of draws whose loss exceeds :math:`X`\ % of consumption;
+- each supplier's **contribution** to ``cvar95_t``, an Euler-style allocation. Let
+  :math:`R_{kj}` be :math:`j`'s loss when supplier :math:`k` alone withholds all its exports (one
+  cascade, one draw per supplier). In a tail draw :math:`d` with severities :math:`f_k(d)`, the
+  loss :math:`L_j(d)` is shared among the disrupted suppliers in proportion to their linear
+  estimate :math:`f_k(d) R_{kj}`:
+
+  .. math:: c_{kj} = \frac{1}{K} \sum_{d \in \text{tail}_j} L_j(d)
+            \frac{f_k(d) R_{kj}}{\sum_{k'} f_{k'}(d) R_{k'j}}
+
+  (where all :math:`f_k(d) R_{kj}` of a tail draw are zero, the shares follow the tonnes withheld,
+  :math:`f_k(d) X_k`). The contributions sum to ``cvar95_t``.
+
+Draws are generated in chunks of ``chunk_size`` draws (chunk ``c`` seeded by
+``SeedSequence(seed).spawn(n_chunks)[c]``) and propagated in batches of ``batch_size``; both are
+parameters of the call, not of the machine, so the numbers are the same in-process and on Dask
+(:mod:`critmin.scenarios.distributed`). A chunk returns only the losses of the asked countries
+(``8 N`` bytes per country and network: 64 MB for 8 countries at a million draws); for the
+contributions, the disruptions are drawn again from the same seeds, a chunk at a time, which costs
+little next to the cascade, so neither the tasks nor the results hold a draws × suppliers array.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from critmin.api import Critmin
+from critmin.metrics import provenance
+from critmin.scenarios.cascade import propagate
+from critmin.scenarios.disruption import (
+    DisruptionModel,
+    SupplierRisk,
+    calibrate,
+    cascade_terms,
+    overrides_unknown,
+    sample,
+    shocks,
+)
+from critmin.scenarios.distributed import Executor, Progress, get_executor
+from critmin.scenarios.network import Network, build_network, resolve_good
+from critmin.scenarios.spec import CascadeParameters, ScenarioError
+
+THRESHOLDS = (0.05, 0.10, 0.25)
+"""Default shares of consumption for ``p_loss_above_<X>pct``."""
+MONTECARLO_CASCADE = CascadeParameters(tolerance=1e-3)
+"""Cascade parameters of the Monte Carlo unless given: the shock still moving is followed down to
+0.1% of each draw's initial shock (sampling error over draws is larger than that)."""
+TAIL = 0.05
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every chunk of one network needs (sent to a cluster once)."""
+
+    flows: np.ndarray
+    consumption: np.ndarray
+    risk: SupplierRisk
+    asked: np.ndarray
+    params: CascadeParameters
+    seed: int
+    batch_size: int
+
+
+def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
+    """Losses ``(size, asked countries)`` of chunk ``chunk``, propagated in batches of ``job.batch_size``."""
+    disruptions = sample(job.risk, size, job.seed, chunk)
+    losses = np.empty((size, len(job.asked)))
+    for start in range(0, size, job.batch_size):
+        rows = slice(start, min(size, start + job.batch_size))
+        shock, node_open = shocks(disruptions, job.risk, job.flows, rows)
+        result = propagate(
+            job.flows, job.consumption, shock, job.params, **cascade_terms(job.flows, node_open)
+        )
+        losses[rows] = result.consumption_cut[:, job.asked]
+    return losses
+
+
+def response_matrix(job: Job) -> np.ndarray:
+    """``R[k, j]``: loss of asked country ``j`` when supplier ``k`` alone withholds all its exports."""
+    nodes = job.risk.nodes
+    node_open = np.ones((len(nodes), len(job.flows)))
+    node_open[np.arange(len(nodes)), nodes] = 0.0
+    terms = cascade_terms(job.flows, node_open)
+    result = propagate(job.flows, job.consumption, job.flows[nodes], job.params, **terms)
+
+    return np.asarray(result.consumption_cut[:, job.asked])
+
+
+@dataclass
+class MonteCarloResult:
+    """Per country × network risk figures, supplier contributions and the per-draw losses."""
+
+    summary: pd.DataFrame
+    """Per network and country: ``consumption_t``, ``expected_loss_t``, ``p95_t``, ``cvar95_t``, the
+    same as ``*_share`` of consumption, ``p_loss_above_<X>pct``, ``note``, the run's ``draws``,
+    ``seed``, ``tolerance``, ``absorb_share``, ``rho`` and ``provenance`` (network and WGI)."""
+    contributions: pd.DataFrame
+    """Per network, country and supplier with a positive share: ``probability``, ``severity_mean``,
+    ``response_t`` (the country's loss if the supplier alone stopped), ``contribution_t`` (summing to
+    ``cvar95_t``), ``share_of_cvar95``, ``provenance``."""
+    suppliers: pd.DataFrame
+    """Per network and supplier: calibrated ``probability``, ``severity_mean``, ``pv`` and ``basis``."""
+    losses: dict[str, np.ndarray] = field(repr=False)
+    """Per network label: the ``(n, countries)`` losses in tonnes, columns in ``countries`` order."""
+    countries: tuple[str, ...]
+    parameters: dict[str, Any]
+    executor: str
+
+
+def networks_for(
+    db: Critmin, commodities: Sequence[str], *, year: int | None = None, stage: str | None = None
+) -> list[Network]:
+    """One network per commodity and stage (each traded stage unless ``stage``), latest year with trade."""
+    table = db.hs_codes()
+    table = table[table["nomenclature"] == "HS92"]
+    out = []
+    for name in commodities:
+        commodity = db.commodity_id(name)
+        stages = [stage] if stage else sorted(table.loc[table["commodity"] == commodity, "stage"].unique())
+        if not stages:
+            raise ScenarioError(f"commodities: no HS92 codes map to {commodity}, so it has no trade network")
+        for one in stages:
+            codes = resolve_good(db, commodity, None, one, "HS92")[2]
+            when = year
+            if when is None:
+                years = db.trade(hs6=list(codes))["year"]
+                if years.empty:
+                    raise ScenarioError(f"commodities: no trade in {commodity} ({one}) in the store")
+                when = int(years.max())
+            out.append(build_network(db, when, commodity=commodity, stage=one))
+    return out
+
+
+def run_montecarlo(
+    source: Critmin | Network | Sequence[Network],
+    countries: Sequence[str] | None,
+    commodities: Sequence[str] | None = None,
+    *,
+    n: int = 10_000,
+    seed: int = 0,
+    year: int | None = None,
+    stage: str | None = None,
+    model: DisruptionModel | None = None,
+    governance: pd.DataFrame | None = None,
+    params: CascadeParameters | None = None,
+    thresholds: Sequence[float] = THRESHOLDS,
+    chunk_size: int = 20_000,
+    batch_size: int = 250,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> MonteCarloResult:
+    """Run ``n`` random years of supplier disruptions on each network and summarise the losses.
+
+    Parameters
+    ----------
+    source
+        A store (networks are built for ``commodities``) or ready networks.
+    countries
+        ISO3 codes to report (``None``: every node of each network; memory ``8 n`` bytes each).
+    commodities
+        Catalog commodities, when ``source`` is a store; each traded stage is its own network
+        unless ``stage`` is given. The year is ``year`` or the latest with trade.
+    n, seed
+        Draws per network and the seed; the same ``(seed, chunk_size, batch_size)`` gives the
+        same numbers on any executor.
+    model
+        Disruption parameters (default :class:`~critmin.scenarios.disruption.DisruptionModel()`).
+    governance
+        WGI rows (default ``db.governance(indicator="pv")`` when ``source`` is a store).
+    params
+        Cascade parameters (default :data:`MONTECARLO_CASCADE`, tolerance 1e-3).
+    thresholds
+        Shares of consumption for the probabilities of a loss above them.
+    chunk_size, batch_size
+        Draws per task and per call of the batched cascade.
+    scheduler, executor
+        A Dask scheduler address, or an executor; default :func:`~critmin.scenarios.distributed.get_executor`.
+    progress
+        ``progress(done, total)`` in draws over all networks, as chunks finish.
+    """
+    model = model or DisruptionModel()
+    params = params or MONTECARLO_CASCADE
+    _check(n, chunk_size, batch_size, thresholds)
+    if isinstance(source, Critmin):
+        if not commodities:
+            raise ScenarioError("commodities: name at least one commodity")
+        networks = networks_for(source, commodities, year=year, stage=stage)
+        if governance is None and model.probability is None:
+            governance = source.governance(indicator="pv")
+    else:
+        networks = [source] if isinstance(source, Network) else list(source)
+    labels = [f"{net.label}/{net.stage}/{net.year}" for net in networks]
+    if len(set(labels)) != len(labels):
+        raise ScenarioError(f"the same network appears twice: {labels}")
+    wanted = (
+        tuple(countries)
+        if countries is not None
+        else tuple(sorted({c for net in networks for c in net.nodes}))
+    )
+    jobs = []
+    for net in networks:
+        risk = calibrate(model, net.nodes, net.exports, net.year, governance)
+        asked = np.array([net.index(c) if net.has(c) else -1 for c in wanted], dtype=int)
+        jobs.append(Job(net.flows, net.consumption, risk, asked, params, seed, batch_size))
+    unknown = overrides_unknown(model, {code: 1 for job in jobs for code in job.risk.codes})
+    if unknown:
+        raise ScenarioError(f"probabilities/severity_means: {', '.join(unknown)} supply none of the networks")
+    chunks = [(start, min(chunk_size, n - start)) for start in range(0, n, chunk_size)]
+    tasks = [(i, c, size) for i in range(len(jobs)) for c, (_, size) in enumerate(chunks)]
+    runner = executor or get_executor(scheduler)
+    runnable = [_runnable(job) for job in jobs]
+    results = runner.map(simulate_chunk, runnable, tasks, weights=[t[2] for t in tasks], progress=progress)
+    parameters: dict[str, Any] = {
+        "draws": n,
+        "seed": seed,
+        "tolerance": params.tolerance,
+        "absorb_share": params.absorb_share,
+        "max_rounds": params.max_rounds,
+        "rho": model.rho,
+        "chunk_size": chunk_size,
+        "batch_size": batch_size,
+        "model": model.model_dump(),
+    }
+    summaries, contributions, suppliers, losses = [], [], [], {}
+    for i, (net, job) in enumerate(zip(networks, jobs, strict=True)):
+        loss = np.zeros((n, len(wanted)))
+        loss[:, job.asked >= 0] = np.concatenate([results[k] for k, task in enumerate(tasks) if task[0] == i])
+        head: dict[str, Any] = {"network": labels[i], "commodity": net.commodity, "stage": net.stage}
+        head["year"] = net.year
+        prov = provenance.join([net.provenance, job.risk.provenance])
+        table = _risk_table(wanted, job, net.consumption, loss, thresholds)
+        contrib = _contribution_table(wanted, job, net.exports, loss, chunks, table)
+        for key in ("draws", "seed", "tolerance", "absorb_share", "rho"):
+            table[key] = parameters[key]
+        summaries.append(table.assign(**head, provenance=prov))
+        contributions.append(contrib.assign(**head, provenance=prov))
+        suppliers.append(job.risk.frame().assign(**head, provenance=job.risk.provenance))
+        losses[labels[i]] = loss
+    return MonteCarloResult(
+        summary=_stack(summaries),
+        contributions=_stack(contributions),
+        suppliers=_stack(suppliers),
+        losses=losses,
+        countries=wanted,
+        parameters=parameters,
+        executor=runner.description,
+    )
+
+
+def _check(n: int, chunk_size: int, batch_size: int, thresholds: Sequence[float]) -> None:
+    for name, value in (("n", n), ("chunk_size", chunk_size), ("batch_size", batch_size)):
+        if value < 1:
+            raise ScenarioError(f"{name} must be at least 1, not {value}")
+    bad = [t for t in thresholds if not 0 <= t <= 1]
+    if bad:
+        raise ScenarioError(f"thresholds must be shares of consumption in [0, 1], not {bad}")
+
+
+def _runnable(job: Job) -> Job:
+    """The job with only the asked countries that are nodes (absent ones get zero losses afterwards)."""
+    asked = job.asked[job.asked >= 0]
+    return Job(job.flows, job.consumption, job.risk, asked, job.params, job.seed, job.batch_size)
+
+
+def _tail(loss: np.ndarray) -> np.ndarray:
+    r"""The draws of the :math:`\lceil 0.05 N \rceil` largest losses."""
+    k = max(1, math.ceil(TAIL * len(loss)))
+    return np.argpartition(loss, len(loss) - k)[len(loss) - k :]
+
+
+def _risk_table(
+    wanted: tuple[str, ...], job: Job, consumption: np.ndarray, loss: np.ndarray, thresholds: Sequence[float]
+) -> pd.DataFrame:
+    """Expected loss, p95, CVaR95 and the probabilities of a loss above each threshold, per country."""
+    present = job.asked >= 0
+    use = np.where(present, consumption[job.asked], 0.0)
+    table = pd.DataFrame({"country": list(wanted), "consumption_t": use})
+    table["note"] = np.where(present, "", "not in the network: neither trades nor produces it")
+    table["expected_loss_t"] = loss.mean(axis=0)
+    table["p95_t"] = np.quantile(loss, 1 - TAIL, axis=0)
+    table["cvar95_t"] = [loss[_tail(loss[:, c]), c].mean() for c in range(len(wanted))]
+    scale = np.divide(1.0, use, out=np.full(len(use), np.nan), where=use > 0)
+    for name in ("expected", "p95", "cvar95"):
+        table[f"{name}_share"] = table[f"{name}_loss_t" if name == "expected" else f"{name}_t"] * scale
+    for x in thresholds:
+        table[f"p_loss_above_{x * 100:g}pct"] = np.where(use > 0, (loss > x * use).mean(axis=0), 0.0)
+    return table
+
+
+def _contribution_table(
+    wanted: tuple[str, ...],
+    job: Job,
+    exports: np.ndarray,
+    loss: np.ndarray,
+    chunks: list[tuple[int, int]],
+    table: pd.DataFrame,
+) -> pd.DataFrame:
+    """Each supplier's contribution to each asked country's CVaR95 (rows with a positive one).
+
+    The chunks' disruptions are drawn again here (the same seeds give the same draws; drawing them
+    is cheap next to the cascade) rather than kept from the run, and read one chunk at a time.
+    """
+    present = np.flatnonzero(job.asked >= 0)
+    response = np.zeros((len(job.risk.nodes), len(wanted)))
+    response[:, present] = response_matrix(_runnable(job))
+    withheld = exports[job.risk.nodes]
+    tails = {c: _tail(loss[:, c]) for c in present}
+    position = {c: np.full(len(loss), -1, dtype=np.int64) for c in present}
+    for c in present:
+        position[c][tails[c]] = np.arange(len(tails[c]))
+    amounts = np.zeros((len(job.risk.nodes), len(wanted)))
+    for chunk, (start, size) in enumerate(chunks):
+        drawn = sample(job.risk, size, job.seed, chunk)
+        draw = drawn.draw.astype(np.int64) + start
+        for c in present:
+            entries = (drawn.supplier, drawn.severity)
+            amounts[:, c] += _allocate(loss[:, c], draw, position[c][draw], entries, response[:, c], withheld)
+    frames = []
+    for c in present:
+        share = amounts[:, c] / len(tails[c])
+        hit = np.flatnonzero(share > 0)
+        cvar = float(table["cvar95_t"].iloc[c])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "country": wanted[c],
+                    "supplier": [job.risk.codes[s] for s in hit],
+                    "probability": job.risk.probability[hit],
+                    "severity_mean": job.risk.severity_mean[hit],
+                    "response_t": response[hit, c],
+                    "contribution_t": share[hit],
+                    "share_of_cvar95": share[hit] / cvar if cvar > 0 else np.nan,
+                }
+            ).sort_values("contribution_t", ascending=False)
+        )
+    columns = ["country", "supplier", "probability", "severity_mean", "response_t", "contribution_t"]
+    frames = [f for f in frames if len(f)]
+    empty = pd.DataFrame(columns=[*columns, "share_of_cvar95"])
+    return pd.concat(frames, ignore_index=True) if frames else empty
+
+
+def _allocate(
+    loss: np.ndarray,
+    draw: np.ndarray,
+    at: np.ndarray,
+    entries: tuple[np.ndarray, np.ndarray],
+    response: np.ndarray,
+    withheld: np.ndarray,
+) -> np.ndarray:
+    """One chunk's tail losses shared among each draw's disrupted suppliers (module docstring).
+
+    Per disruption entry: its ``draw`` (over the run), its position ``at`` in the country's tail
+    (-1: not a tail draw), and in ``entries`` its supplier and severity.
+    """
+    keep = at >= 0
+    if not keep.any():
+        return np.zeros(len(response))
+    draw, at = draw[keep], at[keep]
+    supplier, severity = entries[0][keep], entries[1][keep]
+    weight = severity * response[supplier]
+    slots = int(at.max()) + 1
+    total = np.bincount(at, weights=weight, minlength=slots)
+    fallback = total[at] <= 0
+    weight[fallback] = severity[fallback] * withheld[supplier[fallback]]
+    total = np.bincount(at, weights=weight, minlength=slots)
+    share = np.divide(weight, total[at], out=np.zeros_like(weight), where=total[at] > 0)
+    return np.bincount(supplier, weights=loss[draw] * share, minlength=len(response))
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-network frames, the network columns first."""
+    kept = [f for f in frames if len(f)] or frames[:1]
+    frame = pd.concat(kept, ignore_index=True)
+    first = ["network", "commodity", "stage", "year"]
+    return frame[first + [c for c in frame.columns if c not in first]]
