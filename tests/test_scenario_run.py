@@ -222,3 +222,8 @@ def test_cli_montecarlo_is_seeded_and_writes_its_tables(bundled: critmin.Critmin
     assert jpn["contribution_t"].sum() == pytest.approx(rows["JPN"]["cvar95_t"], rel=1e-9)
     code, table = _cli(bundled, *args)
     assert code == 0 and "Who drives the tail" in table and "Sources:" in table
+
+
+def test_cli_montecarlo_refuses_a_probability_above_one(bundled: critmin.Critmin) -> None:
+    code, out = _cli(bundled, "scenario", "montecarlo", "-c", "JPN", "-m", "nickel", "--probability", "1.5")
+    assert code == 2 and "--probability" in out

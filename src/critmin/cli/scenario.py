@@ -171,8 +171,20 @@ def montecarlo(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random draws.")] = 0,
     year: Annotated[int | None, typer.Option("--year", "-y", help="Network year (default: latest).")] = None,
     rho: Annotated[
-        float, typer.Option("--rho", help="Correlation of disruptions (one-factor Gaussian copula), 0-1.")
+        float,
+        typer.Option(
+            "--rho", min=0.0, max=0.99, help="Correlation of disruptions (one-factor Gaussian copula)."
+        ),
     ] = 0.0,
+    probability: Annotated[
+        float | None,
+        typer.Option(
+            "--probability",
+            min=0.0,
+            max=1.0,
+            help="One disruption probability for every supplier (default: WGI).",
+        ),
+    ] = None,
     threshold: Annotated[
         list[float] | None,
         typer.Option("--threshold", help="Report P(loss > X of consumption) for these X (fractions)."),
@@ -216,7 +228,7 @@ def montecarlo(
                 n=draws,
                 seed=seed,
                 year=year,
-                model=DisruptionModel(rho=rho),
+                model=DisruptionModel(rho=rho, probability=probability),
                 thresholds=tuple(threshold) if threshold else THRESHOLDS,
                 scheduler=scheduler,
                 progress=progress,

@@ -30,8 +30,10 @@ Effect on the network
     A disruption of supplier :math:`k` with severity :math:`f` is an export restriction by
     :math:`k` of fraction :math:`f` on all its customers: each importer :math:`j` loses
     :math:`f F_{kj}` tonnes at the start, and :math:`k` cannot be asked for more
-    (``node_open[k] = 1 - f``). The exporter keeps the tonnes it withholds (they are not released
-    to its own consumption or to the market). Several suppliers disrupted in one draw add up.
+    (``node_open[k] = 1 - f``); it can cut only the :math:`(1 - f) X_k` it still ships, and the
+    :math:`f X_k` it withholds are not released to the market but cover its own shortfalls, as a
+    stock would (:func:`cascade_terms`). Several suppliers disrupted in one draw add up.
+
 
 Overrides: ``probability`` (all suppliers) or ``probabilities`` (per supplier code) replace
 :math:`p_k`; ``severity_means`` replaces :math:`m` per supplier.
