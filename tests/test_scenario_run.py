@@ -227,3 +227,16 @@ def test_cli_montecarlo_is_seeded_and_writes_its_tables(bundled: critmin.Critmin
 def test_cli_montecarlo_refuses_a_probability_above_one(bundled: critmin.Critmin) -> None:
     code, out = _cli(bundled, "scenario", "montecarlo", "-c", "JPN", "-m", "nickel", "--probability", "1.5")
     assert code == 2 and "--probability" in out
+
+
+def test_cli_montecarlo_stockpile_lowers_the_loss(bundled: critmin.Critmin) -> None:
+    """What stockpiles buy: 90 days of cover lowers Japan's expected loss and CVaR95 on the same draws."""
+    args = ["scenario", "montecarlo", "-c", "JPN", "-m", "rare_earths", "-n", "300", "--format", "json"]
+    _, plain = _cli(bundled, *args)
+    code, stocked = _cli(bundled, *args, "--stock-days", "JPN=90")
+    assert code == 0, stocked
+    before, after = json.loads(plain)[0], json.loads(stocked)[0]
+    assert after["expected_loss_t"] < before["expected_loss_t"]
+    assert after["cvar95_t"] <= before["cvar95_t"]
+    code, out = _cli(bundled, *args, "--stock-days", "JPN:90")
+    assert code == 1 and "write ISO3=DAYS" in out

@@ -160,6 +160,19 @@ MC_COLUMNS = [
 CONTRIBUTION_COLUMNS = ["country", "network", "supplier", "probability", "contribution_t", "share_of_cvar95"]
 
 
+def _stock_days(values: list[str]) -> dict[str, float]:
+    from critmin.errors import CritminError
+
+    out: dict[str, float] = {}
+    for value in values:
+        code, _, days = value.partition("=")
+        try:
+            out[code.strip().upper()] = float(days)
+        except ValueError:
+            raise CritminError(f"--stock-days {value!r}: write ISO3=DAYS, e.g. JPN=60") from None
+    return out
+
+
 @app.command()
 def montecarlo(
     ctx: typer.Context,
@@ -194,6 +207,10 @@ def montecarlo(
         typer.Option(
             "--scheduler", help="Dask scheduler address (default $CRITMIN_DASK_SCHEDULER, else local)."
         ),
+    ] = None,
+    stock: Annotated[
+        list[str] | None,
+        typer.Option("--stock-days", help="A stockpile, ISO3=DAYS of apparent consumption (repeatable)."),
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Suppliers shown per country.")] = 5,
     fmt: FormatOption = Format.table,
@@ -232,6 +249,7 @@ def montecarlo(
                 thresholds=tuple(threshold) if threshold else THRESHOLDS,
                 scheduler=scheduler,
                 progress=progress,
+                stock_days=_stock_days(stock or []),
             )
         if out is not None:
             tables = {

@@ -38,7 +38,7 @@ little next to the cascade, so neither the tasks nor the results hold a draws ×
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,15 @@ class Job:
     params: CascadeParameters
     seed: int
     batch_size: int
+    stocks: np.ndarray | None = None
+    """Tonnes of stock each node holds (``stock_days`` of its apparent consumption), or none."""
+
+    def terms(self, node_open: np.ndarray) -> dict[str, np.ndarray]:
+        """The cascade's keyword arguments: the disrupted suppliers' terms, plus the stockpiles."""
+        terms = cascade_terms(self.flows, node_open)
+        if self.stocks is not None:
+            terms["stocks"] = terms["stocks"] + self.stocks
+        return terms
 
 
 def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
@@ -89,9 +98,7 @@ def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
     for start in range(0, size, job.batch_size):
         rows = slice(start, min(size, start + job.batch_size))
         shock, node_open = shocks(disruptions, job.risk, job.flows, rows)
-        result = propagate(
-            job.flows, job.consumption, shock, job.params, **cascade_terms(job.flows, node_open)
-        )
+        result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
         losses[rows] = result.consumption_cut[:, job.asked]
     return losses
 
@@ -101,9 +108,7 @@ def response_matrix(job: Job) -> np.ndarray:
     nodes = job.risk.nodes
     node_open = np.ones((len(nodes), len(job.flows)))
     node_open[np.arange(len(nodes)), nodes] = 0.0
-    terms = cascade_terms(job.flows, node_open)
-    result = propagate(job.flows, job.consumption, job.flows[nodes], job.params, **terms)
-
+    result = propagate(job.flows, job.consumption, job.flows[nodes], job.params, **job.terms(node_open))
     return np.asarray(result.consumption_cut[:, job.asked])
 
 
@@ -170,6 +175,7 @@ def run_montecarlo(
     scheduler: str | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    stock_days: Mapping[str, float] | None = None,
 ) -> MonteCarloResult:
     """Run ``n`` random years of supplier disruptions on each network and summarise the losses.
 
@@ -199,6 +205,9 @@ def run_montecarlo(
         A Dask scheduler address, or an executor; default :func:`~critmin.scenarios.distributed.get_executor`.
     progress
         ``progress(done, total)`` in draws over all networks, as chunks finish.
+    stock_days
+        Stockpiles: days of apparent consumption each country holds, released as needed (what
+        stockpiles buy: compare the losses with and without). The loss stays the consumption cut.
     """
     model = model or DisruptionModel()
     params = params or MONTECARLO_CASCADE
@@ -223,7 +232,8 @@ def run_montecarlo(
     for net in networks:
         risk = calibrate(model, net.nodes, net.exports, net.year, governance)
         asked = np.array([net.index(c) if net.has(c) else -1 for c in wanted], dtype=int)
-        jobs.append(Job(net.flows, net.consumption, risk, asked, params, seed, batch_size))
+        stocks = _stocks(net, stock_days or {})
+        jobs.append(Job(net.flows, net.consumption, risk, asked, params, seed, batch_size, stocks))
     unknown = overrides_unknown(model, {code: 1 for job in jobs for code in job.risk.codes})
     if unknown:
         raise ScenarioError(f"probabilities/severity_means: {', '.join(unknown)} supply none of the networks")
@@ -242,6 +252,7 @@ def run_montecarlo(
         "chunk_size": chunk_size,
         "batch_size": batch_size,
         "model": model.model_dump(),
+        "stock_days": dict(stock_days or {}),
     }
     summaries, contributions, suppliers, losses = [], [], [], {}
     for i, (net, job) in enumerate(zip(networks, jobs, strict=True)):
@@ -281,7 +292,20 @@ def _check(n: int, chunk_size: int, batch_size: int, thresholds: Sequence[float]
 def _runnable(job: Job) -> Job:
     """The job with only the asked countries that are nodes (absent ones get zero losses afterwards)."""
     asked = job.asked[job.asked >= 0]
-    return Job(job.flows, job.consumption, job.risk, asked, job.params, job.seed, job.batch_size)
+    return Job(job.flows, job.consumption, job.risk, asked, job.params, job.seed, job.batch_size, job.stocks)
+
+
+def _stocks(network: Network, stock_days: Mapping[str, float]) -> np.ndarray | None:
+    """Each node's stock in tonnes: ``days`` of its apparent consumption (places not in the network skip)."""
+    if not stock_days:
+        return None
+    stocks = np.zeros(network.size)
+    for code, days in stock_days.items():
+        if days < 0:
+            raise ScenarioError(f"stock_days: {code}: days of cover must be >= 0, not {days}")
+        if network.has(code):
+            stocks[network.index(code)] = days * network.consumption[network.index(code)] / 365.0
+    return stocks
 
 
 def _tail(loss: np.ndarray) -> np.ndarray:
