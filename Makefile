@@ -35,6 +35,9 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_scenarios.py
+
 
 bundle: install
 	$(BIN)/python scripts/build_bundle.py --raw $(RAW_DATA)
