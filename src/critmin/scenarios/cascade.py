@@ -130,7 +130,7 @@ def propagate(
     cons_left = consumption.copy()
     stock = None if stocks is None else np.broadcast_to(np.asarray(stocks, dtype=float), (draws, n))
     stock_left = None if stock is None else stock.copy()
-    trigger_at = np.zeros(n) if trigger is None else np.asarray(trigger, dtype=float)
+    trigger_at = None if trigger is None or not np.any(trigger) else np.asarray(trigger, dtype=float)
     im_open = (
         np.broadcast_to(open_flows.sum(axis=0), (draws, n)) if node_open is None else node_open @ open_flows
     )
@@ -254,13 +254,16 @@ def _round(
     flows: np.ndarray,
     open_flows: np.ndarray,
     inv_exports: np.ndarray,
-    trigger_at: np.ndarray,
+    trigger_at: np.ndarray | None,
     absorb_share: float,
 ) -> None:
     """One round of the cascade on the working arrays, in place."""
     r = s.r
     if s.stock_left is not None:
-        take = np.minimum(r, np.where(s.received >= trigger_at * TRIGGER_SLACK, s.stock_left, 0.0))
+        releasable = s.stock_left
+        if trigger_at is not None:
+            releasable = np.where(s.received >= trigger_at * TRIGGER_SLACK, s.stock_left, 0.0)
+        take = np.minimum(r, releasable)
         s.stock_left -= take
         r -= take
     absorbed = np.minimum(absorb_share * r, s.cons_left)
