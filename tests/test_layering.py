@@ -14,6 +14,7 @@ FORBIDDEN = {
     "harmonize": ("critmin.store", "critmin.metrics", "critmin.ingest", "critmin.cli", "critmin.api"),
     "metrics": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
     "scenarios": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
+    "partnership": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
 }
 SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")
 
