@@ -470,6 +470,18 @@ def _tonnes(production: pd.DataFrame) -> pd.Series:
     return production["value"].astype(float) * factor
 
 
+def basis_comparable(
+    basis: pd.Series, element: np.ndarray | bool, gross_weight_bases: Collection[str] = GROSS_WEIGHT_BASES
+) -> np.ndarray:
+    """Whether production in each ``basis`` can meet trade tonnes.
+
+    A gross-weight basis always can; contained content (or an unlabelled basis) only where the traded
+    goods are the element itself (``element``).
+    """
+    unlabelled_or_content = ((basis == "") | basis.str.endswith("content")).to_numpy()
+    return np.asarray(basis.isin(list(gross_weight_bases)).to_numpy() | (element & unlabelled_or_content))
+
+
 def consumption_inputs(
     summary: pd.DataFrame,
     groups: pd.DataFrame,
@@ -524,8 +536,8 @@ def consumption_inputs(
     has_series = rows["series_basis"].notna().to_numpy()
     basis = rows["basis"].where(listed, rows["series_basis"]).fillna("").astype(str)
     element = rows["element"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    unlabelled_or_content = ((basis == "") | basis.str.endswith("content")).to_numpy()
-    basis_ok = basis.isin(list(gross_weight_bases)).to_numpy() | (element & unlabelled_or_content)
+    basis_ok = basis_comparable(basis, element, gross_weight_bases)
+
     mass_ok = (
         rows["mass"].where(listed, rows["series_mass"]).astype("boolean").fillna(False).to_numpy(dtype=bool)
     )

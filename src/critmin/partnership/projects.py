@@ -275,19 +275,22 @@ def _exporters(network: Network) -> set[str]:
     return {code for code, x in zip(network.nodes, network.exports, strict=True) if x > 0}
 
 
+def _hhi(weights: np.ndarray) -> float:
+    """HHI (0–1) of the shares of ``weights`` (NaN when they sum to zero)."""
+    total = float(weights.sum())
+    return float(((weights / total) ** 2).sum()) if total > 0 else math.nan
+
+
 def world_hhi(network: Network) -> float:
     """HHI (0–1) of production shares over the network's nodes (NaN when nothing is produced)."""
-    total = float(network.production.sum())
-    return float(((network.production / total) ** 2).sum()) if total > 0 else math.nan
+    return _hhi(network.production)
 
 
 def import_hhi(network: Network, country: str) -> float:
     """HHI (0–1) of ``country``'s import shares by supplier (NaN when it imports nothing or is absent)."""
     if not network.has(country):
         return math.nan
-    column = network.flows[:, network.index(country)]
-    total = float(column.sum())
-    return float(((column / total) ** 2).sum()) if total > 0 else math.nan
+    return _hhi(network.flows[:, network.index(country)])
 
 
 def _risk(

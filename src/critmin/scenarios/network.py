@@ -30,7 +30,7 @@ import pandas as pd
 
 from critmin.api import Critmin
 from critmin.metrics import provenance
-from critmin.metrics.trade_exposure import ELEMENT_HS_PREFIXES, GROSS_WEIGHT_BASES, TONNES_PER_UNIT
+from critmin.metrics.trade_exposure import ELEMENT_HS_PREFIXES, TONNES_PER_UNIT, basis_comparable
 from critmin.scenarios.spec import ScenarioError
 
 WORLD = "WLD"
@@ -116,9 +116,8 @@ def _comparable(production: pd.DataFrame, codes: pd.DataFrame) -> pd.DataFrame:
         return production.iloc[0:0]
     element = bool(codes["hs6"].str.startswith(ELEMENT_HS_PREFIXES).all())
     basis = production["basis"].fillna("").astype(str)
-    ok = production["unit"].isin(list(TONNES_PER_UNIT)) & (
-        basis.isin(list(GROSS_WEIGHT_BASES)) | (element & ((basis == "") | basis.str.endswith("content")))
-    )
+    ok = production["unit"].isin(list(TONNES_PER_UNIT)).to_numpy() & basis_comparable(basis, element)
+
     return production[ok & production["value"].notna()]
 
 
