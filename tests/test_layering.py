@@ -15,7 +15,9 @@ FORBIDDEN = {
     "metrics": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
     "scenarios": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
     "partnership": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
+    "report": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }
+RENDERERS = ("charts", "svgbase", "worldmap", "html", "pdf")
 SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")
 
 
@@ -46,6 +48,13 @@ def test_scenario_engines_read_nothing(module: str) -> None:
     """The cascade, its reference, the spec and the disruption model never reach the API or the store."""
     names = imported_modules(SRC / "scenarios" / f"{module}.py")
     assert not {n for n in names if n.startswith(("critmin.api", "critmin.store", "duckdb"))}
+
+
+@pytest.mark.parametrize("module", RENDERERS)
+def test_renderers_read_nothing(module: str) -> None:
+    """Charts, maps, the HTML page and the PDF printer take values; they never reach the API or the studies."""
+    names = imported_modules(SRC / "report" / f"{module}.py")
+    assert not {n for n in names if n.startswith(("critmin.api", "critmin.derisking", "critmin.scenarios"))}
 
 
 def test_scenario_runners_do_not_reach_into_the_store() -> None:

@@ -163,3 +163,22 @@ def test_india_nmc811_evs_on_bundled_data(bundled: critmin.Critmin, table: pd.Da
     for (_stage, _year), grp in sup[sup["commodity"] == "cobalt"].groupby(["stage", "year"]):
         assert grp["imported_t"].sum() == pytest.approx(need)
     assert set(summary["commodity"]) == set(goods)
+
+
+def test_direct_drive_wind_rows_follow_from_the_magnet_mass(table: pd.DataFrame) -> None:
+    """Direct-drive PMSG wind: 0.625-0.85 t magnet/MW (Moss et al. 2013, midpoint 737.5 kg), ~30% rare
+    earths and ~4% Dy by magnet weight (Heim & Vander Wal 2023); every row names its source page."""
+    dd = table[table["product"] == "wind_turbine_dd_pmsg"].set_index("commodity")
+    assert set(dd.index) == {"permanent_magnets", "rare_earths", "dysprosium"}
+    assert (dd["unit"] == "MW").all()
+    magnet = dd.loc["permanent_magnets", "kg_per_unit"]
+    assert magnet == pytest.approx((625 + 850) / 2)
+    assert dd.loc["rare_earths", "kg_per_unit"] == pytest.approx(0.30 * magnet)
+    assert dd.loc["dysprosium", "kg_per_unit"] == pytest.approx(0.04 * magnet)
+    assert dd["url"].str.startswith("https://").all() and (dd["url"].str.len() > len("https://")).all()
+    assert dd["note"].str.contains("derived|midpoint").all()
+    # 100 MW of direct-drive wind needs 73.75 t of magnets
+    lines = products.needs(
+        pd.DataFrame({"product": ["wind_turbine_dd_pmsg"], "quantity": [100], "unit": ["MW"]})
+    )
+    assert lines.set_index("commodity").loc["permanent_magnets", "need_t"] == pytest.approx(73.75)

@@ -223,3 +223,60 @@ def test_projects_must_fit_the_networks(network: Network, governance: pd.DataFra
         parse_projects([plant(10, name="a"), plant(20, name="a")])
     with pytest.raises(ProjectError, match="partners"):
         evaluate({"rare_earths": network}, [plant(10)], ["Japan"], n=10, governance=governance)
+
+
+def _candidate_entries() -> list[dict[str, object]]:
+    from importlib import resources
+
+    import yaml
+
+    text = (resources.files("critmin.data.reference") / "candidate_projects.yaml").read_text(encoding="utf-8")
+    entries = yaml.safe_load(text)["projects"]
+    assert isinstance(entries, list)
+    return entries
+
+
+def test_candidate_projects_are_sourced_and_fit_their_networks(bundled: critmin.Critmin) -> None:
+    """The bundled candidate projects parse, carry sources and a basis, and apply to their networks."""
+    from critmin.partnership.projects import _with_nodes  # the network the project sees, with its places
+
+    entries = _candidate_entries()
+    assert 4 <= len(entries) <= 6
+    specs = []
+    for entry in entries:
+        sources = entry["sources"]
+        assert isinstance(sources, list) and sources, entry["name"]
+        for src in sources:
+            assert str(src["url"]).startswith(("http://", "https://")), entry["name"]
+            assert str(src["title"]).strip() and str(src["publisher"]).strip() and str(src["date"]).strip()
+        assert len(str(entry["basis"])) > 40, entry["name"]
+        spec = {k: v for k, v in entry.items() if k not in ("sources", "basis")}
+        spec["source"] = "; ".join(str(s["url"]) for s in sources)
+        spec["notes"] = str(entry["basis"])
+        specs.append(spec)
+    projects = parse_projects(specs)
+    assert {"IND", "JPN"} & {code for p in projects for code in p.offtake}
+    networks: dict[tuple[str, str], Network] = {}
+    for project in projects:
+        key = (project.commodity, project.stage)
+        if key not in networks:
+            networks[key] = build_network(bundled, 2024, commodity=project.commodity, stage=project.stage)
+        network = networks[key]
+        after = apply_project(network, project)
+        # the same places plus any the project adds; the input network is left as it was
+        assert after.nodes[: network.size] == network.nodes
+        wide = _with_nodes(network, [project.country, *project.offtake])
+        c = wide.index(project.country)
+        supply = wide.exports[c] + wide.consumption[c]
+        abroad = project.rest_share * project.capacity_t * (wide.exports[c] / supply if supply > 0 else 0.0)
+        assert after.production[c] == pytest.approx(wide.production[c] + project.capacity_t)
+        assert after.exports[c] - wide.exports[c] == pytest.approx(
+            sum(project.offtake.values()) * project.capacity_t + abroad, rel=1e-9
+        )
+        for partner, share in project.offtake.items():
+            j = wide.index(partner)
+            assert after.flows[c, j] - wide.flows[c, j] == pytest.approx(
+                share * project.capacity_t
+                + abroad * (wide.flows[c, j] / wide.exports[c] if wide.exports[c] else 0.0)
+            )
+        assert f"project {project.name}" in after.provenance

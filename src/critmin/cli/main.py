@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from critmin import __version__
+from critmin.cli import brief as brief_command
 from critmin.cli import data as data_commands
 from critmin.cli import risk as risk_commands
 from critmin.cli import scenario as scenario_commands
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(data_commands.app, name="data")
 app.add_typer(risk_commands.app, name="risk")
 app.add_typer(scenario_commands.app, name="scenario")
+app.command("brief")(brief_command.brief)
 
 
 def _version(value: bool) -> None:
