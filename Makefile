@@ -6,15 +6,27 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 RAW_DATA ?= $(abspath ../shared/data)
 export CRITMIN_RAW_DATA ?= $(RAW_DATA)
 
-.PHONY: run test install lint typecheck bench bundle clean
+BRIEF ?= artifacts/critmin-brief-IND-JPN.html
 
+.PHONY: run test install browser lint typecheck bench bundle clean
+
+# The main job: the India-Japan brief on the bundled data, as HTML and (with Chromium) PDF.
 run: install
+	@$(MAKE) --no-print-directory browser || echo "make run: no Chromium, so the brief is written as HTML only"
 	$(BIN)/critmin data init
 	$(BIN)/critmin data status
 	$(BIN)/critmin overview --country IND --country JPN
+	$(BIN)/critmin brief IND JPN --out $(BRIEF) $$(command -v chromium >/dev/null 2>&1 && echo --pdf)
 
-test: install lint
+test: install browser lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Debian's Chromium prints the brief to PDF (and drives the browser tests).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+	@chromium --version
 
 install: $(STAMP)
 
@@ -37,6 +49,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_scenarios.py
+	$(BIN)/python benchmarks/bench_derisk.py
 
 
 bundle: install

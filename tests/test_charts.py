@@ -12,8 +12,8 @@ import pytest
 
 import critmin
 from critmin.metrics.trade_exposure import import_shares
-from critmin.report import charts
-from critmin.report.svgbase import OTHER, nice_ticks
+from critmin.reports import charts
+from critmin.reports.svgbase import OTHER, nice_ticks
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 SOURCE = "CEPII BACI HS92, 2024"

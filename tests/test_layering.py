@@ -15,7 +15,7 @@ FORBIDDEN = {
     "metrics": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
     "scenarios": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
     "partnership": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
-    "report": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
+    "reports": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }
 RENDERERS = ("charts", "svgbase", "worldmap", "html", "pdf")
 SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")
@@ -52,8 +52,8 @@ def test_scenario_engines_read_nothing(module: str) -> None:
 
 @pytest.mark.parametrize("module", RENDERERS)
 def test_renderers_read_nothing(module: str) -> None:
-    """Charts, maps, the HTML page and the PDF printer take values; they never reach the API or the studies."""
-    names = imported_modules(SRC / "report" / f"{module}.py")
+    """Charts, maps, the HTML page and the PDF printer take values; they never reach the API or studies."""
+    names = imported_modules(SRC / "reports" / f"{module}.py")
     assert not {n for n in names if n.startswith(("critmin.api", "critmin.derisking", "critmin.scenarios"))}
 
 

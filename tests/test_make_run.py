@@ -32,4 +32,11 @@ def test_make_run_from_a_clean_clone(tmp_path: Path) -> None:
     assert "Most concentrated supply of listed critical minerals" in out
     assert "IND" in out and "JPN" in out
     assert (tmp_path / "home" / "critmin.duckdb").exists()
+    brief = clone / "artifacts" / "critmin-brief-IND-JPN.html"
+    assert f"wrote {brief.relative_to(clone)}" in out
+    page = brief.read_text(encoding="utf-8")
+    assert "Critical-mineral partnership brief: India and Japan" in page
+    assert "<script" not in page
+    # `make test` installs Chromium before the suite runs, so the main job prints the PDF too.
+    assert brief.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
     assert not (clone / ".venv").exists() or (clone / ".venv" / "bin" / "critmin").exists()

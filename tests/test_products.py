@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pandas as pd
@@ -182,3 +183,53 @@ def test_direct_drive_wind_rows_follow_from_the_magnet_mass(table: pd.DataFrame)
         pd.DataFrame({"product": ["wind_turbine_dd_pmsg"], "quantity": [100], "unit": ["MW"]})
     )
     assert lines.set_index("commodity").loc["permanent_magnets", "need_t"] == pytest.approx(73.75)
+
+
+# IUPAC standard atomic weights (abridged), g/mol: physical constants for the stoichiometric derivations.
+_ATOMIC_WEIGHT = {
+    "Li": 6.94,
+    "O": 15.999,
+    "Fe": 55.845,
+    "P": 30.974,
+    "Ni": 58.693,
+    "Mn": 54.938,
+    "Co": 58.933,
+    "Al": 26.982,
+}
+
+
+def _mass_fraction(formula: str, element: str) -> float:
+    counts = {el: float(n) if n else 1.0 for el, n in re.findall(r"([A-Z][a-z]?)(\d*\.?\d*)", formula)}
+    return _ATOMIC_WEIGHT[element] * counts[element] / sum(_ATOMIC_WEIGHT[e] * n for e, n in counts.items())
+
+
+def test_cathode_stoichiometry_rows_reproduce_from_their_notes(table: pd.DataFrame) -> None:
+    """Rows derived from a BatPaC cathode fraction re-derive, to 6 decimals, from their note's inputs.
+
+    kg/kWh = fraction × pack kg / 100 kWh × (element's mass fraction of the stated cathode formula);
+    e.g. NMC811 lithium 0.26 × 499 / 100 × 6.94 / 97.28 ≈ 0.0926 kg/kWh.
+    """
+    catalog = pd.read_csv(resources.files("critmin.data.reference") / "commodities.csv")
+    symbol = dict(zip(catalog["commodity"], catalog["symbol"], strict=True))
+    pattern = re.compile(
+        r"cathode mass fraction (\d\.\d+) of a (\d+) kg 100 kWh pack.* of (Li[A-Za-z0-9.]+) "
+    )
+    derived = table[table["note"].str.contains("cathode mass fraction", regex=False)]
+    assert {"battery_nmc811", "battery_lfp", "battery_nca"} <= set(derived["product"])
+    for row in derived.to_dict("records"):
+        found = pattern.search(row["note"])
+        assert found, row["note"]
+        fraction, pack_kg, formula = float(found[1]), float(found[2]), found[3]
+        expected = fraction * pack_kg / 100 * _mass_fraction(formula, symbol[row["commodity"]])
+        assert row["kg_per_unit"] == pytest.approx(expected, abs=5e-7), (row["product"], row["commodity"])
+        assert "BatPaC" in row["source"] and "github.com/pmbusch" in row["url"]
+
+
+def test_derived_nmc811_cobalt_agrees_with_cru(table: pd.DataFrame) -> None:
+    """The BatPaC-derived NMC811 lithium row implies a cobalt content within 15% of CRU's 0.070 kg/kWh."""
+    rows = table.set_index(["product", "commodity"])
+    lithium = rows.loc[("battery_nmc811", "lithium"), "kg_per_unit"]
+    implied_co = (
+        lithium * _mass_fraction("LiNi0.8Mn0.1Co0.1O2", "Co") / _mass_fraction("LiNi0.8Mn0.1Co0.1O2", "Li")
+    )
+    assert implied_co == pytest.approx(rows.loc[("battery_nmc811", "cobalt"), "kg_per_unit"], rel=0.15)

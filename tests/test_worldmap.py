@@ -16,8 +16,8 @@ import pytest
 
 import critmin
 from critmin.data import reference_path
-from critmin.report import worldmap
-from critmin.report.svgbase import format_value
+from critmin.reports import worldmap
+from critmin.reports.svgbase import format_value
 
 REPO = Path(__file__).resolve().parents[1]
 NS = {"s": "http://www.w3.org/2000/svg"}

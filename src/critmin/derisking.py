@@ -43,6 +43,9 @@ from critmin.scenarios.spec import ScenarioError
 DEFAULT_PARTNERS = ("IND", "JPN")
 NOMENCLATURE = "HS92"
 CANDIDATES_FILE = "candidate_projects.yaml"
+DOCUMENTATION_KEYS = ("sources", "basis")
+"""Keys of a project file entry that document it and are not :class:`~critmin.partnership.projects.Project`
+fields; any other unknown key is an error naming it."""
 SHARED_THRESHOLD = 0.05
 """A year counts as a loss year for a partner when it loses more than this share of its consumption."""
 
@@ -395,14 +398,14 @@ def _project_fields(item: object) -> dict[str, Any]:
     """The fields a :class:`~critmin.partnership.projects.Project` takes; ``sources`` become ``source``."""
     if not isinstance(item, dict):
         raise StudyError(f"projects: each project must be a mapping of fields, not {type(item).__name__}")
-    fields = {k: v for k, v in item.items() if k in projects.Project.model_fields}
+    fields = {k: v for k, v in item.items() if k not in DOCUMENTATION_KEYS}
     if "source" not in fields and isinstance(item.get("sources"), list):
         cited = [
             f"{s.get('title', '')} ({s.get('publisher', '')}, {s.get('date', '')}) {s.get('url', '')}".strip()
             for s in item["sources"]
             if isinstance(s, dict)
         ]
-        fields["source"] = "; ".join(cited) or None
+        fields["source"] = " | ".join(cited) or None
     return fields
 
 

@@ -54,6 +54,13 @@ SETTINGS: dict[str, Setting] = {
             "",
             "Dask scheduler address (tcp://host:8786) for Monte Carlo runs; empty: run in this process.",
         ),
+        Setting(
+            "chromium",
+            "CRITMIN_CHROMIUM",
+            "",
+            "Chromium executable that prints briefs to PDF; empty: the first of chromium, chromium-browser "
+            "or google-chrome on PATH.",
+        ),
     )
 }
 

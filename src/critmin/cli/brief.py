@@ -49,9 +49,9 @@ def brief(
 ) -> None:
     """Write the partnership brief: shared exposures, suppliers, scenarios, projects, sourcing, sources."""
     from critmin.derisking import partner_codes
-    from critmin.report.brief import FOCUS, BriefOptions, collect
-    from critmin.report.html import render
-    from critmin.report.pdf import find_browser, print_pdf
+    from critmin.reports.brief import FOCUS, BriefOptions, collect
+    from critmin.reports.html import render
+    from critmin.reports.pdf import find_browser, print_pdf
 
     def job() -> None:
         chosen = tuple(partner_codes(partners or ["IND", "JPN"]))

@@ -1,6 +1,6 @@
 """The brief as one self-contained HTML page: inline SVG charts and maps, inline CSS, no scripts.
 
-:func:`render` takes a :class:`~critmin.report.brief.Brief` and returns the page. Nothing in it
+:func:`render` takes a :class:`~critmin.reports.brief.Brief` and returns the page. Nothing in it
 refers to anything outside the file (no fonts, stylesheets, scripts or images to fetch), so it
 opens offline and prints to PDF as it is. Every table and chart carries the sources and vintages
 of its figures.
@@ -19,11 +19,11 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from critmin.report import charts, worldmap
-from critmin.report.svgbase import format_value
+from critmin.reports import charts, worldmap
+from critmin.reports.svgbase import format_value
 
 if TYPE_CHECKING:
-    from critmin.report.brief import Brief
+    from critmin.reports.brief import Brief
 
 TEMPLATE = "brief.html.j2"
 MAPS = 3
@@ -32,6 +32,7 @@ TOP_SUPPLIERS = 6
 SHOWN_SHARE = 0.005
 """Sourcing rows shown: suppliers with at least this current or least-risk share ..."""
 TOP_SOURCING_ROWS = 15
+PROJECT_SOURCE = "project source"
 """... at most this many, largest current share first."""
 
 
@@ -52,7 +53,7 @@ class Column:
     header: str
     key: str
     unit: str | None = None
-    """``None``: text; else a :func:`~critmin.report.svgbase.format_value` unit (``share``, ``t``, ...)."""
+    """``None``: text; else a :func:`~critmin.reports.svgbase.format_value` unit (``share``, ``t``, ...)."""
 
 
 def pct(value: float) -> str:
@@ -105,12 +106,14 @@ def figure(svg: str) -> Markup:
     return Markup(f'<figure class="chart">{svg}</figure>')
 
 
-def sources_of(values: Iterable[object]) -> str:
-    """The distinct provenance strings, joined."""
+def sources_of(values: Iterable[object], *, leave_out: str | None = None) -> str:
+    """The distinct provenance strings, joined; parts starting with ``leave_out`` are dropped."""
     parts: list[str] = []
     for value in values:
         if isinstance(value, str) and value:
             parts.extend(p.strip() for p in value.split(";") if p.strip())
+    if leave_out is not None:
+        parts = [p for p in parts if not p.startswith(leave_out)]
     return "; ".join(dict.fromkeys(parts)) or "critmin computation"
 
 
@@ -158,7 +161,7 @@ def render(brief: Brief) -> str:
 
 
 def _template(name: str) -> str:
-    return resources.files("critmin.report").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("critmin.reports").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _partner_pairs(brief: Brief) -> tuple[str, str]:
@@ -595,7 +598,8 @@ def _projects(brief: Brief, names: _Names) -> Section:
                 [(str(r["project"]), float(r["cut_per_t"])) for r in rows],
                 title="CVaR95 cut per tonne a year of capacity (both partners)",
                 unit="t per t/yr",
-                source=sources_of(ranking.ranking["provenance"].str.split(";").str[0]),
+                source=sources_of(ranking.ranking["provenance"], leave_out=PROJECT_SOURCE)
+                + "; each project's own sources in the table below",
             )
         )
     )
@@ -631,7 +635,8 @@ def _projects(brief: Brief, names: _Names) -> Section:
                 Column("after", "cvar95_share_after", "share"),
             ],
             caption="Each partner before and after",
-            source=sources_of(evaluation["provenance"].str.split(";").str[0]),
+            source=sources_of(evaluation["provenance"], leave_out=PROJECT_SOURCE)
+            + "; project sources as in the table above",
         )
     )
     return section

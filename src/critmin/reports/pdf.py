@@ -1,20 +1,20 @@
 """Print an HTML brief to PDF with a headless Chromium (Debian's ``chromium`` package).
 
 The page is printed as it is: the brief is self-contained, so the browser fetches nothing, and it
-runs with its background networking off and a throw-away profile. The browser is found on
-``PATH`` (``chromium``, ``chromium-browser``, ``google-chrome``) or named by the
-``CRITMIN_CHROMIUM`` environment variable.
+runs with its background networking off and a throw-away profile. The browser is the setting
+``chromium`` (``CRITMIN_CHROMIUM``) when set, else the first of ``chromium``, ``chromium-browser``,
+``google-chrome`` on ``PATH``.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from critmin.errors import CritminError
+from critmin.settings import SETTINGS
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT_S = 180
@@ -38,7 +38,7 @@ class PdfError(CritminError):
 
 def find_browser() -> str:
     """The Chromium executable to print with; a clear error naming how to install one."""
-    named = os.environ.get("CRITMIN_CHROMIUM")
+    named = SETTINGS["chromium"].value()
     if named:
         if shutil.which(named) is None:
             raise PdfError(f"CRITMIN_CHROMIUM={named!r} is not an executable")

@@ -1,8 +1,8 @@
 """The partnership brief: every figure it shows, computed once from the store (:func:`collect`).
 
 :func:`collect` runs the studies of :mod:`critmin.derisking` for a group of partners (India and
-Japan by default) and keeps their frames in a :class:`Brief`; :mod:`critmin.report.html` turns
-that into a self-contained HTML page and :mod:`critmin.report.pdf` prints it. Each step is timed
+Japan by default) and keeps their frames in a :class:`Brief`; :mod:`critmin.reports.html` turns
+that into a self-contained HTML page and :mod:`critmin.reports.pdf` prints it. Each step is timed
 (``Brief.timings``) and a study the data cannot support is left out with the reason in
 ``Brief.notes``, never silently.
 """

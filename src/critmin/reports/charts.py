@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from critmin.report.svgbase import (
+from critmin.reports.svgbase import (
     BAR,
     CAPTION_H,
     GRID,

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from critmin.data import reference_path
-from critmin.report import svgbase as sb
+from critmin.reports import svgbase as sb
 
 GEOMETRY_FILE = "world_110m.json"
 NO_DATA = "#e5e5e5"
@@ -129,7 +129,7 @@ def choropleth(
     title
         Shown at the top and used as the ``aria-label``.
     unit
-        As in :func:`critmin.report.svgbase.format_value` (``"share"``, ``"%"``, ``"t"``, ...).
+        As in :func:`critmin.reports.svgbase.format_value` (``"share"``, ``"%"``, ``"t"``, ...).
     source
         The data source, in every country's hover text and the caption.
     highlight

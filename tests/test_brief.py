@@ -1,0 +1,312 @@
+"""The partnership brief end to end: `critmin brief` on the bundled data, its HTML page and its PDF."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import critmin
+from critmin import derisking
+from critmin.cli.main import app
+from critmin.errors import CritminError
+from critmin.reports import brief as brief_module
+from critmin.reports.brief import Brief, BriefOptions, collect
+from critmin.reports.html import render
+from critmin.reports.pdf import PdfError, find_browser, print_pdf
+from critmin.reports.svgbase import format_value
+
+FOCUS = ("rare_earths", "graphite_natural")
+FORBIDDEN_TAGS = {
+    "script",
+    "link",
+    "img",
+    "iframe",
+    "object",
+    "embed",
+    "base",
+    "image",
+    "use",
+    "foreignobject",
+}
+
+
+@dataclass
+class Run:
+    """One `critmin brief` run through the CLI, with the Brief it computed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    html_file: Path
+    brief: Brief
+    page: str
+
+
+@pytest.fixture(scope="module")
+def run(bundled: critmin.Critmin, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """`critmin brief IND JPN -n 1000 -m rare_earths -m graphite_natural --pdf`, collecting only once."""
+    out = tmp_path_factory.mktemp("brief") / "sub" / "x.html"
+    seen: list[Brief] = []
+    real = brief_module.collect
+
+    def spy(db: critmin.Critmin, options: BriefOptions | None = None, **kwargs: Any) -> Brief:
+        seen.append(real(db, options, **kwargs))
+        return seen[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRITMIN_HOME", str(tmp_path_factory.mktemp("home")))
+        patch.setattr(brief_module, "collect", spy)
+        args = ["--db", str(bundled.path), "brief", "IND", "JPN", "--out", str(out), "-n", "1000"]
+        args += [a for m in FOCUS for a in ("-m", m)]
+        result = CliRunner().invoke(app, [*args, "--pdf"])
+    assert result.exit_code == 0, result.stderr or result.output
+    assert len(seen) == 1
+    yield Run(result.exit_code, result.stdout, result.stderr, out, seen[0], out.read_text(encoding="utf-8"))
+
+
+# HTML parsing helpers ---------------------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    parent: Node | None
+    children: list[Node] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+    def all_text(self) -> str:
+        return "".join(self.text) + "".join(c.all_text() for c in self.children)
+
+    def find_all(self, tag: str) -> list[Node]:
+        found = [c for c in self.children if c.tag == tag]
+        for child in self.children:
+            found.extend(child.find_all(tag))
+        return found
+
+
+VOID = {"meta", "br", "hr", "input", "wbr", "col", "area", "source", "track"}
+
+
+class TreeBuilder(HTMLParser):
+    """A minimal DOM from html.parser (the page is generated, so its tags are balanced)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", {}, None)
+        self.current = self.root
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, self.current)
+        self.tags.append((tag, node.attrs))
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, self.current)
+        self.tags.append((tag, node.attrs))
+        self.current.children.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        assert self.current.tag == tag, f"</{tag}> closes <{self.current.tag}>"
+        assert self.current.parent is not None
+        self.current = self.current.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.text.append(data)
+
+
+def parse(page: str) -> TreeBuilder:
+    builder = TreeBuilder()
+    builder.feed(page)
+    builder.close()
+    assert builder.current is builder.root, "unclosed tags"
+    return builder
+
+
+def tables(root: Node) -> dict[str, list[dict[str, str]]]:
+    """Caption -> rows as {header: cell text}."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for element in root.find_all("table"):
+        caption = element.find_all("caption")[0].all_text()
+        headers = [th.all_text() for th in element.find_all("th")]
+        rows = [[td.all_text() for td in tr.find_all("td")] for tr in element.find_all("tbody")[0].children]
+        out[caption] = [
+            dict(zip(headers, cells, strict=True)) for cells in rows if len(cells) == len(headers)
+        ]
+    return out
+
+
+@pytest.fixture(scope="module")
+def tree(run: Run) -> TreeBuilder:
+    return parse(run.page)
+
+
+# the CLI ---------------------------------------------------------------------------------------
+
+
+def test_cli_writes_the_page_and_the_pdf_with_the_options_given(run: Run) -> None:
+    opts = run.brief.options
+    assert opts.partners == ("IND", "JPN") and opts.focus == FOCUS
+    assert opts.draws == 1000 and opts.sourcing_draws == 2000
+    assert run.page == render(run.brief)
+    pdf = run.html_file.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert f"wrote {run.html_file}" in run.stdout and f"wrote {pdf}" in run.stdout
+
+
+def test_cli_with_one_partner_exits_1_and_writes_nothing(bundled: critmin.Critmin, tmp_path: Path) -> None:
+    out = tmp_path / "one.html"
+    result = CliRunner().invoke(app, ["--db", str(bundled.path), "brief", "IND", "--out", str(out), "--pdf"])
+    assert result.exit_code == 1
+    assert "partners: name at least two countries" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and not out.with_suffix(".pdf").exists()
+
+
+# the page --------------------------------------------------------------------------------------
+
+
+def test_the_page_refers_to_nothing_outside_itself(run: Run, tree: TreeBuilder) -> None:
+    tags = {tag for tag, _ in tree.tags}
+    assert not tags & FORBIDDEN_TAGS
+    for tag, attrs in tree.tags:
+        assert "src" not in attrs, tag
+        assert not any(name.startswith("on") for name in attrs), tag
+        if "href" in attrs:
+            assert attrs["href"].startswith("#"), attrs["href"]
+        for name, value in attrs.items():
+            if name != "xmlns":
+                assert "http" not in value and "url(" not in value, (tag, name, value)
+    assert "url(" not in run.page
+    assert "@import" not in run.page
+
+
+def test_every_table_is_a_figure_with_its_source(tree: TreeBuilder) -> None:
+    found = tree.root.find_all("table")
+    assert len(found) >= 10
+    for element in found:
+        assert element.parent is not None and element.parent.tag == "figure"
+        captions = [c for c in element.parent.children if c.tag == "figcaption"]
+        assert len(captions) == 1 and captions[0].attrs.get("class") == "source"
+        text = captions[0].all_text()
+        assert text.startswith("Source: ") and len(text) > len("Source: ") + 3
+
+
+def test_every_section_in_the_contents_exists(tree: TreeBuilder) -> None:
+    nav = tree.root.find_all("nav")
+    assert len(nav) == 1
+    targets = [a.attrs["href"][1:] for a in nav[0].find_all("a")]
+    ids = {s.attrs.get("id") for s in tree.root.find_all("section")}
+    assert targets and set(targets) == ids and len(targets) == len(ids)
+    for target in targets:
+        headings = [h for h in tree.root.find_all("h2") if h.attrs.get("id") == f"{target}-title"]
+        assert len(headings) == 1 and headings[0].all_text().strip()
+
+
+def test_every_chart_is_valid_svg_labelled_for_screen_readers(run: Run, tree: TreeBuilder) -> None:
+    charts = [c for f in tree.root.find_all("figure") if f.attrs.get("class") == "chart" for c in f.children]
+    assert len(charts) >= 5 and all(c.tag == "svg" for c in charts)
+    for svg in charts:
+        assert svg.attrs.get("role") == "img"
+        assert svg.attrs.get("aria-label", "").strip()
+        assert svg.find_all("title")
+    for text in re.findall(r'<figure class="chart">(.*?)</figure>', run.page, flags=re.S):
+        assert ET.fromstring(text).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_loss_table_shows_the_simulated_cvar_shares(run: Run, tree: TreeBuilder) -> None:
+    assert run.brief.losses is not None
+    summary = run.brief.losses.result.summary
+    rows = tables(tree.root)["Simulated losses per partner"]
+    assert len(rows) == len(summary) >= 4
+    names = run.brief.places
+    shown = {(r["Partner"], r["Network"]): r for r in rows}
+    for record in summary.to_dict("records"):
+        commodity, stage, year = record["network"].split("/")
+        row = shown[(names[record["country"]], f"{run.brief.minerals[commodity]} ({stage}, {year})")]
+        assert row["CVaR95 share"] == format_value(record["cvar95_share"], "share")
+        assert row["CVaR95"] == format_value(record["cvar95_t"], "t")
+
+
+def test_sourcing_table_shows_the_optimisers_weights(run: Run, tree: TreeBuilder) -> None:
+    every = tables(tree.root)
+    for partner, study in run.brief.sourcing.items():
+        caption = f"{run.brief.places[partner]}: current and least-risk shares (2,000 draws, seed 0)"
+        rows = {r["Supplier"]: r for r in every[caption]}
+        top = study.suppliers.iloc[0]
+        weight = study.optimum.weights[study.optimum.suppliers.index(top["supplier"])]
+        row = rows[run.brief.places[top["supplier"]]]
+        assert row["Least-risk share"] == format_value(weight, "share")
+        assert row["Current share"] == format_value(top["current_share"], "share")
+
+
+def test_the_real_brief_has_no_notes_and_all_its_studies(run: Run) -> None:
+    brief = run.brief
+    assert brief.notes == []
+    assert not brief.shared.empty and brief.joint is not None and brief.projects is not None
+    assert set(brief.sourcing) == {"IND", "JPN"}
+    assert set(brief.timings) >= {"Monte Carlo", "projects", "sourcing IND", "sourcing JPN"}
+
+
+def test_a_failing_step_is_noted_and_the_rest_still_computed(
+    bundled: critmin.Critmin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(what: str) -> Any:
+        def raiser(*_: Any, **__: Any) -> Any:
+            raise CritminError(f"no data for {what} <here>")
+
+        return raiser
+
+    monkeypatch.setattr(brief_module, "pair_profile", refuse("pair profile"))
+    monkeypatch.setattr(derisking, "scenario_losses", refuse("scenarios"))
+    monkeypatch.setattr(derisking, "evaluate_projects", refuse("projects"))
+    options = BriefOptions(draws=500, sourcing_draws=1000, focus=("rare_earths",))
+    brief = collect(bundled, options)
+    assert brief.notes == [
+        "minerals both depend on: left out: no data for pair profile <here>",
+        "shipped scenarios: left out: no data for scenarios <here>",
+        "projects: left out: no data for projects <here>",
+    ]
+    assert brief.shared.empty and brief.scenarios.empty and brief.projects is None
+    assert brief.losses is not None and set(brief.sourcing) == {"IND", "JPN"}
+    page = render(brief)
+    assert "projects: left out: no data for projects &lt;here&gt;" in page
+    assert "<here>" not in page
+    assert "No shared exposure could be computed." in page
+
+
+# the PDF ---------------------------------------------------------------------------------------
+
+
+def test_a_tiny_page_prints_to_a_pdf(tmp_path: Path) -> None:
+    page = tmp_path / "tiny.html"
+    page.write_text("<!doctype html><title>t</title><p>Hello, brief.</p>", encoding="utf-8")
+    target = print_pdf(page, tmp_path / "out" / "tiny.pdf")
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert re.search(rb"/Type\s*/Page\b", data)
+
+
+def test_a_missing_browser_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRITMIN_CHROMIUM", "/nonexistent/chromium-xyz")
+    with pytest.raises(PdfError, match="/nonexistent/chromium-xyz"):
+        find_browser()
+
+
+def test_a_missing_html_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(PdfError, match=r"absent\.html: no such HTML file"):
+        print_pdf(tmp_path / "absent.html", tmp_path / "absent.pdf", browser="unused")
+    assert not (tmp_path / "absent.pdf").exists()
