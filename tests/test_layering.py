@@ -16,6 +16,7 @@ FORBIDDEN = {
     "scenarios": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
     "partnership": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
     "reports": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
+    "web": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }
 RENDERERS = ("charts", "svgbase", "worldmap", "html", "pdf")
 SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")

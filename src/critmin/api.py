@@ -105,6 +105,23 @@ class Critmin:
 
     # -- reference ---------------------------------------------------------------------------
 
+    def import_files_on_copy(
+        self,
+        source: str,
+        paths: Sequence[Path | str],
+        *,
+        progress: ProgressCallback | None = None,
+        **options: object,
+    ) -> list[ImportOutcome]:
+        """:meth:`import_files` into a copy of the store that then replaces it atomically.
+
+        Readers of the store (read-only connections) are never blocked, and a failed import leaves
+        the store as it was; see :mod:`critmin.store.snapshot`.
+        """
+        from critmin.store.snapshot import import_on_copy
+
+        return import_on_copy(self.path, paths, source, progress=progress, **options)
+
     def commodities(self) -> pd.DataFrame:
         """The commodity catalog: id, name, family, parent and symbol."""
         return self.store.catalog("commodities")

@@ -46,6 +46,8 @@ CANDIDATES_FILE = "candidate_projects.yaml"
 DOCUMENTATION_KEYS = ("sources", "basis")
 """Keys of a project file entry that document it and are not :class:`~critmin.partnership.projects.Project`
 fields; any other unknown key is an error naming it."""
+JOINT_PARTS = ("common", "suppliers", "tci", "flows", "candidates")
+"""The parts of a :class:`JointExposure` :func:`joint_part` shows."""
 SHARED_THRESHOLD = 0.05
 """A year counts as a loss year for a partner when it loses more than this share of its consumption."""
 
@@ -440,3 +442,115 @@ def evaluate_projects(
         networks, list(candidates), chosen, n=n, seed=seed, governance=db.governance(indicator="pv")
     )
     return ProjectRanking(evaluation=evaluation, ranking=projects.rank(evaluation))
+
+
+def joint_part(exposure: JointExposure, part: str) -> tuple[pd.DataFrame, list[str], str]:
+    """The frame of one part of a :class:`~critmin.derisking.JointExposure`, its key columns and title."""
+    codes = list(exposure.partners)
+    names = " and ".join(codes)
+    if part == "common":
+        columns = ["commodity", "stage", "year"]
+        for code in codes:
+            columns += [f"{code}_imports_t", f"{code}_top_supplier", f"{code}_top_share"]
+        return exposure.common, columns, f"What {names} both import ({exposure.year})"
+    if part == "suppliers":
+        columns = [
+            "commodity",
+            "stage",
+            "year",
+            "supplier",
+            *[f"{c}_share" for c in codes],
+            "min_partner_share",
+        ]
+        title = f"Suppliers with >= 5% of every partner's imports ({exposure.year})"
+        return exposure.suppliers, columns, title
+    if part == "tci":
+        columns = ["importer", "exporter", "year", "tci", "goods", "goods_overlap", "note"]
+        title = f"Trade complementarity index, 0-100 ({exposure.year}; Michaely 1996)"
+        return exposure.complementarity, columns, title
+    if part == "flows":
+        columns = [
+            "exporter",
+            "importer",
+            "commodity",
+            "stage",
+            "year",
+            "exports_t",
+            "imports_t",
+            "bilateral_t",
+            "overlap_usd",
+        ]
+        return exposure.flows, columns, f"What one partner exports that another imports ({exposure.year})"
+    if part == "candidates":
+        columns = [
+            "commodity",
+            "stage",
+            "year",
+            "rank",
+            "candidate",
+            "world_share",
+            "governance_score",
+            *[f"{c}_share" for c in codes],
+        ]
+        title = f"Third countries both could diversify to ({exposure.year}; governance: WGI pv)"
+        return exposure.candidates, columns, title
+    raise StudyError(f"part: must be one of {', '.join(JOINT_PARTS)}, not {part!r}")
+
+
+def sourcing_shares(study: SourcingStudy, *, floor: float = 5e-4) -> pd.DataFrame:
+    """Current against least-CVaR shares per supplier (rows where either is at least ``floor``)."""
+    optimal = study.optimum.frame().rename(columns={"weight": "optimal_share"})
+    table = study.suppliers.merge(optimal, on="supplier", how="left")
+    table = table[(table["current_share"] >= floor) | (table["optimal_share"] >= floor)]
+    columns = [
+        "supplier",
+        "current_share",
+        "optimal_share",
+        "capacity_share",
+        "premium",
+        "probability",
+        "severity_mean",
+        "unit_value_basis",
+    ]
+    return table[columns].assign(provenance=study.provenance).reset_index(drop=True)
+
+
+def product_exposure(
+    db: Critmin, mix: pd.DataFrame, country: str, year: int | None, table: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
+    """Needs by commodity, the import-exposure summary (each with ``provenance``), the year, trade sources.
+
+    ``mix`` is a product mix checked by :func:`critmin.partnership.products.check_mix`; ``table`` the
+    intensities. Import shares are the building country's in ``year`` (default: the latest with trade
+    in the mix's goods).
+    """
+    from critmin.partnership import products
+
+    lines = products.needs(mix, table)
+    by = products.needs_by_commodity(lines)
+    by["provenance"] = "material intensities: " + by["sources"]
+    codes = hs92_codes(db)
+    wanted = codes[codes["commodity"].isin(set(by["commodity"]))]
+    hs6 = sorted(set(wanted["hs6"]))
+    years = db.trade_years(hs6, nomenclature=NOMENCLATURE) if hs6 else []
+    if not years:
+        raise StudyError(f"the store holds no HS92 trade in {', '.join(by['commodity'])}")
+    when = years[-1] if year is None else int(year)
+    trade = db.trade(when, hs6=hs6)
+    if trade.empty:
+        raise StudyError(f"year: no HS92 trade in {when} for {', '.join(by['commodity'])}")
+    shares = import_shares(trade, wanted, aggregates=db.places())
+    _, summary = products.import_exposure(lines, shares, country, year=when)
+    tags = joint.trade_provenance_of(trade, wanted)[["commodity", "stage", "year", "provenance"]]
+    summary = summary.merge(
+        tags.rename(columns={"provenance": "trade"}).astype({"year": float}),
+        on=["commodity", "stage", "year"],
+        how="left",
+    )
+    intensity = dict(zip(by["commodity"], by["provenance"], strict=True))
+    summary["provenance"] = [
+        "; ".join(v for v in (t, intensity.get(g)) if isinstance(v, str) and v)
+        for t, g in zip(summary["trade"], summary["commodity"], strict=True)
+    ]
+    summary["year"] = summary["year"].astype("Int64")
+    return by, summary.drop(columns="trade"), when, prov.join(sorted(set(tags["provenance"].astype(str))))

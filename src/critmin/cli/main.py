@@ -13,6 +13,7 @@ from critmin.cli import data as data_commands
 from critmin.cli import partner as partner_commands
 from critmin.cli import risk as risk_commands
 from critmin.cli import scenario as scenario_commands
+from critmin.cli import serve as serve_command
 from critmin.cli.context import State, run_guarded
 from critmin.cli.output import Format, show
 
@@ -28,6 +29,7 @@ app.add_typer(risk_commands.app, name="risk")
 app.add_typer(scenario_commands.app, name="scenario")
 app.add_typer(partner_commands.app, name="partner")
 app.command("brief")(brief_command.brief)
+app.command("serve")(serve_command.serve)
 
 
 def _version(value: bool) -> None:

@@ -29,6 +29,7 @@ app = typer.Typer(
 
 DEFAULT_PARTNERS = ["IND", "JPN"]
 PARTS = ("common", "suppliers", "tci", "flows", "candidates")
+"""The same as :data:`critmin.derisking.JOINT_PARTS` (checked before the store is read)."""
 
 PartnersArgument = Annotated[
     list[str] | None, typer.Argument(help="ISO3 codes of two or more partners (default IND JPN).")
@@ -128,62 +129,6 @@ def _percent(frame: pd.DataFrame) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------------- joint
 
 
-def joint_table(exposure: object, part: str) -> tuple[pd.DataFrame, list[str], str]:
-    """The frame of one part of a :class:`~critmin.derisking.JointExposure`, its key columns and title."""
-    from critmin.derisking import JointExposure
-
-    assert isinstance(exposure, JointExposure)
-    codes = list(exposure.partners)
-    names = " and ".join(codes)
-    if part == "common":
-        columns = ["commodity", "stage", "year"]
-        for code in codes:
-            columns += [f"{code}_imports_t", f"{code}_top_supplier", f"{code}_top_share"]
-        return exposure.common, columns, f"What {names} both import ({exposure.year})"
-    if part == "suppliers":
-        columns = [
-            "commodity",
-            "stage",
-            "year",
-            "supplier",
-            *[f"{c}_share" for c in codes],
-            "min_partner_share",
-        ]
-        title = f"Suppliers with >= 5% of every partner's imports ({exposure.year})"
-        return exposure.suppliers, columns, title
-    if part == "tci":
-        columns = ["importer", "exporter", "year", "tci", "goods", "goods_overlap", "note"]
-        title = f"Trade complementarity index, 0-100 ({exposure.year}; Michaely 1996)"
-        return exposure.complementarity, columns, title
-    if part == "flows":
-        columns = [
-            "exporter",
-            "importer",
-            "commodity",
-            "stage",
-            "year",
-            "exports_t",
-            "imports_t",
-            "bilateral_t",
-            "overlap_usd",
-        ]
-        return exposure.flows, columns, f"What one partner exports that another imports ({exposure.year})"
-    if part == "candidates":
-        columns = [
-            "commodity",
-            "stage",
-            "year",
-            "rank",
-            "candidate",
-            "world_share",
-            "governance_score",
-            *[f"{c}_share" for c in codes],
-        ]
-        title = f"Third countries both could diversify to ({exposure.year}; governance: WGI pv)"
-        return exposure.candidates, columns, title
-    raise PartnerError(f"--part must be one of {', '.join(PARTS)}, not {part!r}")
-
-
 @app.command()
 def joint(
     ctx: typer.Context,
@@ -197,14 +142,14 @@ def joint(
     out: OutOption = None,
 ) -> None:
     """Joint exposure and complementarity: common imports and suppliers, TCI, flows, candidates."""
-    from critmin.derisking import joint_exposure
+    from critmin.derisking import joint_exposure, joint_part
 
     def job() -> None:
         if part not in PARTS:
             raise PartnerError(f"--part must be one of {', '.join(PARTS)}, not {part!r}")
         db = ctx.obj.open()
         exposure = joint_exposure(db, _partners(db, partners), year)
-        frame, columns, title = joint_table(exposure, part)
+        frame, columns, title = joint_part(exposure, part)
         if fmt is not Format.table or out is not None:
             _emit(frame, fmt, out)
             return
@@ -279,27 +224,6 @@ def losses(
 # ------------------------------------------------------------------------------------------ sourcing
 
 
-def sourcing_shares(study: object, *, floor: float = 5e-4) -> pd.DataFrame:
-    """Current against least-CVaR shares per supplier (rows where either is at least ``floor``)."""
-    from critmin.derisking import SourcingStudy
-
-    assert isinstance(study, SourcingStudy)
-    optimal = study.optimum.frame().rename(columns={"weight": "optimal_share"})
-    table = study.suppliers.merge(optimal, on="supplier", how="left")
-    table = table[(table["current_share"] >= floor) | (table["optimal_share"] >= floor)]
-    columns = [
-        "supplier",
-        "current_share",
-        "optimal_share",
-        "capacity_share",
-        "premium",
-        "probability",
-        "severity_mean",
-        "unit_value_basis",
-    ]
-    return table[columns].assign(provenance=study.provenance).reset_index(drop=True)
-
-
 @app.command()
 def sourcing(
     ctx: typer.Context,
@@ -316,7 +240,7 @@ def sourcing(
     out: OutDirOption = None,
 ) -> None:
     """The import shares that minimise the CVaR of shortfall, against the current ones, and the frontier."""
-    from critmin.derisking import sourcing_study
+    from critmin.derisking import sourcing_shares, sourcing_study
 
     def job() -> None:
         if not 0 < alpha < 1:
@@ -558,44 +482,6 @@ def product_mix(
     return mix, f"{ev:,.0f} EVs with {kwh:g} kWh {chemistry.upper()} packs"
 
 
-def product_exposure(
-    db: Critmin, mix: pd.DataFrame, country: str, year: int | None, table: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, int, str]:
-    """Needs by commodity, the import-exposure summary (each with ``provenance``), the year, trade sources."""
-    from critmin import derisking
-    from critmin.metrics.trade_exposure import import_shares
-    from critmin.partnership import joint, products
-
-    lines = products.needs(mix, table)
-    by = products.needs_by_commodity(lines)
-    by["provenance"] = "material intensities: " + by["sources"]
-    codes = derisking.hs92_codes(db)
-    wanted = codes[codes["commodity"].isin(set(by["commodity"]))]
-    hs6 = sorted(set(wanted["hs6"]))
-    years = db.trade_years(hs6, nomenclature=derisking.NOMENCLATURE) if hs6 else []
-    if not years:
-        raise PartnerError(f"the store holds no HS92 trade in {', '.join(by['commodity'])}")
-    when = years[-1] if year is None else int(year)
-    trade = db.trade(when, hs6=hs6)
-    if trade.empty:
-        raise PartnerError(f"--year: no HS92 trade in {when} for {', '.join(by['commodity'])}")
-    shares = import_shares(trade, wanted, aggregates=db.places())
-    _, summary = products.import_exposure(lines, shares, country, year=when)
-    tags = joint.trade_provenance_of(trade, wanted)[["commodity", "stage", "year", "provenance"]]
-    summary = summary.merge(
-        tags.rename(columns={"provenance": "trade"}).astype({"year": float}),
-        on=["commodity", "stage", "year"],
-        how="left",
-    )
-    intensity = dict(zip(by["commodity"], by["provenance"], strict=True))
-    summary["provenance"] = [
-        "; ".join(v for v in (t, intensity.get(g)) if isinstance(v, str) and v)
-        for t, g in zip(summary["trade"], summary["commodity"], strict=True)
-    ]
-    summary["year"] = summary["year"].astype("Int64")
-    return by, summary.drop(columns="trade"), when, sources_line(tags)
-
-
 @app.command("products")
 def products_command(
     ctx: typer.Context,
@@ -618,6 +504,7 @@ def products_command(
 ) -> None:
     """A product mix becomes mineral needs, their import exposure and their loss under a scenario."""
     from critmin.cli.scenario import resolve_spec
+    from critmin.derisking import product_exposure
     from critmin.partnership import products
     from critmin.scenarios.run import run_scenario
 
@@ -661,7 +548,7 @@ def products_command(
         )
         for commodity, sources in zip(by["commodity"], by["sources"], strict=True):
             _print(f"Intensity source ({commodity}): {sources}")
-        _print(trade_sources)
+        _print(f"Sources: {trade_sources}")
         if scenario is not None:
             lost = tables["scenario_loss"]
             show(

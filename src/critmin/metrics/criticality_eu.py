@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -269,20 +270,51 @@ def eu_supply_risk(
     group = list(members) if members is not None else [importer]
     prod = country_production(production)
     scaled = scaled_wgi(governance)
-    rows: list[dict[str, object]] = []
+    blocks: list[dict[str, Any]] = []
     for key, block in prod.groupby(["commodity", "stage", "year"], sort=True):
         commodity, stage, year = str(key[0]), str(key[1]), int(str(key[2]))
-        defaults = Defaults()
         used = set(prov.tags(block)) | {PARAMETERS_TAG}
         step, label = parameter(parameters, METHOD, "t_step", commodity)
         by_country = block.groupby("country")["value"].sum()
-        gs_terms = governance_weights(
-            supplier_shares(by_country, commodity, stage, year, prov.join(used)),
-            governance,
-            restrictions,
-            step,
-            scaled=scaled,
+        trade_stage, codes = stage_codes(hs_codes, commodity, stage, stage_map)
+        flows = trade_flows(trade, year, codes, group)
+        imports = flows[flows["importer"].isin(group)].groupby("exporter")["quantity_t"].sum()
+        domestic = by_country[by_country.index.isin(group)]
+        suppliers = pd.concat([domestic, imports]).groupby(level=0).sum()
+        blocks.append(
+            {
+                "key": (commodity, stage, year),
+                "used": used,
+                "step": step,
+                "label": label,
+                "by_country": by_country,
+                "trade_stage": trade_stage,
+                "codes": codes,
+                "flows": flows,
+                "imports": imports,
+                "exports": float(flows.loc[flows["exporter"].isin(group), "quantity_t"].sum()),
+                "domestic": domestic,
+                "gs": supplier_shares(by_country, commodity, stage, year, prov.join(used)),
+                "src": supplier_shares(suppliers, commodity, stage, year, "")
+                if codes and (suppliers > 0).any()
+                else None,
+            }
         )
+    gs_terms_all = _weights_by_block([b["gs"] for b in blocks], blocks, governance, restrictions, scaled)
+    src_terms_all = _weights_by_block([b["src"] for b in blocks], blocks, governance, restrictions, scaled)
+    rows: list[dict[str, object]] = []
+    for b, gs_terms, src_terms in zip(blocks, gs_terms_all, src_terms_all, strict=True):
+        commodity, stage, year = b["key"]
+        defaults = Defaults()
+        used = b["used"]
+        label = b["label"]
+        codes = b["codes"]
+        flows = b["flows"]
+        imports = b["imports"]
+        exports = b["exports"]
+        domestic = b["domestic"]
+        trade_stage = b["trade_stage"]
+        assert gs_terms is not None  # every block has global-supply shares
         hhi_gs = float(gs_terms["hhi_wgi_t_term"].sum())
         imputed_wgi(gs_terms, defaults)
         restricted = gs_terms[gs_terms["t"] > 1]
@@ -290,26 +322,13 @@ def eu_supply_risk(
             defaults.add(label)
         used |= set(gs_terms[prov.PROVENANCE])
 
-        trade_stage, codes = stage_codes(hs_codes, commodity, stage, stage_map)
-        flows = trade_flows(trade, year, codes, group)
-        imports = flows[flows["importer"].isin(group)].groupby("exporter")["quantity_t"].sum()
-        exports = float(flows.loc[flows["exporter"].isin(group), "quantity_t"].sum())
-        domestic = by_country[by_country.index.isin(group)]
         ir = net_import_reliance(float(domestic.sum()), float(imports.sum()), exports)
         hhi_src = float("nan")
         basis = "GS only"
         if codes:
             basis = "GS+sourcing"
             used |= set(prov.tags(flows)) if not flows.empty else set()
-            suppliers = pd.concat([domestic, imports]).groupby(level=0).sum()
-            if (suppliers > 0).any():
-                src_terms = governance_weights(
-                    supplier_shares(suppliers, commodity, stage, year, ""),
-                    governance,
-                    restrictions,
-                    step,
-                    scaled=scaled,
-                )
+            if src_terms is not None:
                 hhi_src = float(src_terms["hhi_wgi_t_term"].sum())
                 imputed_wgi(src_terms, defaults)
                 if (src_terms["t"] > 1).any():
@@ -351,6 +370,33 @@ def eu_supply_risk(
             }
         )
     return pd.DataFrame(rows, columns=EU_COLUMNS)
+
+
+def _weights_by_block(
+    frames: list[pd.DataFrame | None],
+    blocks: list[dict[str, Any]],
+    governance: pd.DataFrame,
+    restrictions: pd.DataFrame | None,
+    scaled: pd.DataFrame,
+) -> list[pd.DataFrame | None]:
+    """:func:`governance_weights` of many blocks' shares in one call per ``t`` step (row-wise alike)."""
+    out: list[pd.DataFrame | None] = [None] * len(frames)
+    steps = sorted({float(b["step"]) for b, f in zip(blocks, frames, strict=True) if f is not None})
+    for step in steps:
+        chosen = [
+            f.assign(_block=i)
+            for i, (b, f) in enumerate(zip(blocks, frames, strict=True))
+            if f is not None and float(b["step"]) == step
+        ]
+        terms = governance_weights(
+            pd.concat(chosen, ignore_index=True), governance, restrictions, step, scaled=scaled
+        )
+        for i, part in terms.groupby("_block", sort=False):
+            out[int(str(i))] = part.drop(columns="_block").reset_index(drop=True)
+    for i, f in enumerate(frames):
+        if f is not None and out[i] is None:  # no supplier with a positive share
+            out[i] = governance_weights(f, governance, restrictions, float(blocks[i]["step"]), scaled=scaled)
+    return out
 
 
 def eu_supply_risk_bottleneck(risk: pd.DataFrame) -> pd.DataFrame:

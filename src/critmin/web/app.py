@@ -1,0 +1,165 @@
+"""The FastAPI app: REST API under ``/api``, dashboard pages, offline assets, errors without traces.
+
+:func:`create_app` builds one app for one store. Reads open the store read-only per request;
+writes (imports) run as jobs on a copy that replaces the store when done, so reads never wait for
+an import. Every asset (CSS, the dashboard's script, Swagger UI at ``/docs``) is served by the app
+itself: nothing is fetched from a CDN.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from critmin import __version__
+from critmin.errors import CritminError
+from critmin.web.config import WebConfig
+from critmin.web.jobs import JobLimitError, JobManager, UnknownJobError
+from critmin.web.routes import ROUTERS
+from critmin.web.security import TokenError
+
+log = logging.getLogger("critmin.web")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+DOCS_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+)
+
+
+def _static_dir(package: str, *parts: str) -> Path:
+    return Path(str(resources.files(package).joinpath(*parts)))
+
+
+def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
+    """The app for one store; ``jobs`` may be given (tests), else it is started with the app."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = jobs is None
+        app.state.jobs = jobs or JobManager(
+            config.db_path,
+            workers=config.workers,
+            max_jobs=config.limits.max_jobs,
+            kept_jobs=config.limits.kept_jobs,
+        )
+        try:
+            yield
+        finally:
+            if own:
+                app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="critmin",
+        version=__version__,
+        summary="Critical-mineral supply-chain risk and resilience planning on real, traceable data.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    if jobs is not None:
+        app.state.jobs = jobs
+    app.mount(
+        "/static/docs", StaticFiles(directory=_static_dir("fastapi_offline", "static")), name="docs-static"
+    )
+    app.mount("/static", StaticFiles(directory=_static_dir("critmin.web", "static")), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="critmin API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+    _limit_bodies(app, config.limits.max_body_bytes, config.limits.max_upload_bytes)
+    _security_headers(app)
+    _error_handlers(app)
+    return app
+
+
+def _limit_bodies(app: FastAPI, max_body: int, max_upload: int) -> None:
+    @app.middleware("http")
+    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        declared = request.headers.get("content-length")
+        ceiling = max_upload if request.url.path.startswith("/api/imports") else max_body
+        if declared is not None and (not declared.isdigit() or int(declared) > ceiling):
+            return JSONResponse({"detail": f"request body larger than {ceiling:,} bytes"}, status_code=413)
+        return await call_next(request)
+
+
+def _security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _error(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    from critmin.web.routes.pages import error_page
+
+    return error_page(request, status, detail)
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TokenError)
+    async def token(request: Request, error: TokenError) -> Response:
+        return _error(request, 401, str(error), {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(UnknownJobError)
+    async def unknown_job(request: Request, error: UnknownJobError) -> Response:
+        return _error(request, 404, str(error.args[0]) if error.args else "no such job")
+
+    @app.exception_handler(JobLimitError)
+    async def busy(request: Request, error: JobLimitError) -> Response:
+        return _error(request, 429, str(error), {"Retry-After": "5"})
+
+    @app.exception_handler(CritminError)
+    async def critmin_error(request: Request, error: CritminError) -> Response:
+        return _error(request, 400, str(error))
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, error: ValueError) -> Response:
+        return _error(request, 400, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        problems = [
+            f"{'.'.join(str(p) for p in item.get('loc', ()))}: {item.get('msg', 'invalid')}"
+            for item in error.errors()
+        ]
+        return _error(request, 422, "; ".join(problems) or "invalid request")
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, error: Exception) -> Response:
+        reference = uuid.uuid4().hex[:12]
+        log.error("internal error %s on %s %s", reference, request.method, request.url.path, exc_info=error)
+        return _error(request, 500, f"internal error (reference {reference}); the server log has the details")

@@ -1,0 +1,17 @@
+"""The app's routers: the REST API under ``/api`` and the dashboard pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from critmin.web.routes import data, jobs, metrics, pages, partnership, scenarios, system
+
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    data.router,
+    metrics.router,
+    scenarios.router,
+    partnership.router,
+    jobs.router,
+    pages.router,
+)

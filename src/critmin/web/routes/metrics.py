@@ -1,0 +1,186 @@
+"""Metrics: country, mineral and pair profiles, and supply concentration over the years.
+
+Profiles compute criticality for one year from production, trade and governance (1–30 s), so
+these endpoints are plain ``def``: FastAPI runs them in its thread pool and the server keeps
+answering other requests meanwhile. Every table carries ``provenance`` (or ``source`` and
+``release``) per row and the JSON envelope's ``sources``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
+
+from critmin.api import Critmin
+from critmin.errors import CritminError
+from critmin.metrics.concentration import split_aggregates, supply_concentration, world_shares
+from critmin.profiles import NOMENCLATURE, country_profile, mineral_profile, pair_profile
+from critmin.web.deps import Limit, Offset, Store
+from critmin.web.responses import TableFormat, records, sources, table_response
+from critmin.web.routes.data import Commodities, Fmt, Stages
+
+router = APIRouter(prefix="/api", tags=["metrics"])
+
+Iso3Path = Annotated[str, Path(pattern=r"^[A-Z]{3}$", description="ISO3 code (EUU for the EU).")]
+ProfileYear = Annotated[
+    int | None,
+    Query(ge=1990, le=2100, description="Year (default: the latest with both production and trade)."),
+]
+Method = Annotated[
+    Literal["eu", "geopolrisk", "usgs"], Query(description="Criticality method: eu, geopolrisk or usgs.")
+]
+Stage = Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$", description="Only this stage (mine...).")]
+CommodityPath = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9_ ,()\-]{1,60}$", description="Commodity id or name (rare_earths).")
+]
+MineralPart = Literal["summary", "producers", "exporters", "concentration"]
+
+
+def known_country(db: Critmin, iso3: str, field: str = "iso3") -> str:
+    """``iso3`` if the store's places know it (countries and blocs such as EUU), else a 400 naming it."""
+    if iso3 not in set(db.places()["code"]):
+        raise CritminError(f"{field}: unknown country code {iso3!r}; see /api/places")
+    return iso3
+
+
+def trade_provenance(db: Critmin, commodity_id: str, exporters: pd.DataFrame) -> str:
+    """The trade vintages behind a mineral profile's exporters (it has no provenance column)."""
+    years = sorted({int(y) for y in exporters["year"].dropna()})
+    trade = db.trade(years, commodity=commodity_id, nomenclature=NOMENCLATURE)
+    found = trade[["source", "release", "vintage_id"]].drop_duplicates().sort_values("vintage_id")
+    return "; ".join(f"{s} {r} #{v}" for s, r, v in found.itertuples(index=False))
+
+
+def _table(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"total": len(frame), "sources": sources(frame), "rows": records(frame)}
+
+
+def concentration_over_time(
+    db: Critmin, commodity: list[str] | str | None, stage: list[str] | str | None = None
+) -> pd.DataFrame:
+    """HHI (with bounds for Other countries), top-1 and top-3 shares per commodity, stage and year.
+
+    Computed by :func:`critmin.metrics.concentration.supply_concentration` on the main series
+    (``form == ''``) of production read with its World and Other-countries rows.
+    """
+    production = db.production(commodity, stage, aggregates=True)
+    production = production[production["form"] == ""]
+    if production.empty:
+        return pd.DataFrame()
+    return supply_concentration(production).sort_values(["commodity", "stage", "year"], ignore_index=True)
+
+
+def producer_shares(
+    db: Critmin, commodity: list[str] | str | None, stage: list[str] | str | None = None
+) -> pd.DataFrame:
+    """Each producer's share of world production per commodity, stage and year."""
+    production = db.production(commodity, stage, aggregates=True)
+    production = production[production["form"] == ""]
+    if production.empty:
+        return pd.DataFrame()
+    shares = world_shares(*split_aggregates(production))
+    return shares.sort_values(["commodity", "stage", "year", "share"], ascending=[True, True, True, False])
+
+
+@router.get("/profiles/country/{iso3}")
+def country(
+    iso3: Iso3Path,
+    db: Store,
+    year: ProfileYear = None,
+    method: Method = "eu",
+    stage: Stage = None,
+    all_minerals: Annotated[bool, Query(description="Also minerals it neither imports nor lists.")] = False,
+    fmt: Fmt = TableFormat.json,
+    offset: Offset = 0,
+    limit: Limit = 1000,
+) -> Response:
+    """A country's exposures, most critical first: score, import concentration, top supplier, listed."""
+    known_country(db, iso3)
+    frame = country_profile(db, iso3, year, stage=stage, method=method, all_minerals=all_minerals)
+    return table_response(frame, fmt, name=f"profile-{iso3}-{method}", offset=offset, limit=limit)
+
+
+@router.get("/profiles/mineral/{commodity}")
+def mineral(
+    commodity: CommodityPath,
+    db: Store,
+    year: ProfileYear = None,
+    stage: Stage = None,
+    part: Annotated[
+        MineralPart | None, Query(description="Return only this part, as a table (pageable, csv, parquet).")
+    ] = None,
+    fmt: Fmt = TableFormat.json,
+    offset: Offset = 0,
+    limit: Limit = 1000,
+) -> Response:
+    """A mineral's supply: ``summary`` per stage, ``producers``, ``exporters`` and ``concentration`` by year.
+
+    Without ``part`` all four come in one JSON object, each as ``{total, sources, rows}``.
+    """
+    commodity_id = db.commodity_id(commodity)
+    parts: dict[str, pd.DataFrame] = {}
+    if part in (None, "summary", "producers", "exporters"):
+        profile = mineral_profile(db, commodity_id, year, stage=stage)
+        exporters = profile.exporters
+        if len(exporters) and "provenance" not in exporters.columns:
+            exporters = exporters.assign(provenance=trade_provenance(db, commodity_id, exporters))
+        parts.update(summary=profile.summary, producers=profile.producers, exporters=exporters)
+    if part in (None, "concentration"):
+        parts["concentration"] = concentration_over_time(db, commodity_id, stage)
+    if part is not None:
+        return table_response(
+            parts[part], fmt, name=f"mineral-{commodity_id}-{part}", offset=offset, limit=limit
+        )
+    body = {"commodity": commodity_id, "year": year, **{name: _table(frame) for name, frame in parts.items()}}
+    if year is None and len(parts["summary"]):
+        body["year"] = int(parts["summary"]["year"].max())
+    return JSONResponse(body)
+
+
+@router.get("/profiles/pair/{a}/{b}")
+def pair(
+    a: Iso3Path,
+    b: Iso3Path,
+    db: Store,
+    year: ProfileYear = None,
+    method: Method = "eu",
+    stage: Stage = None,
+    fmt: Fmt = TableFormat.json,
+    offset: Offset = 0,
+    limit: Limit = 1000,
+) -> Response:
+    """Minerals both countries import, with both scores, the joint score and their common suppliers."""
+    if a == b:
+        raise CritminError(f"b: the pair needs two different countries, not {a} twice")
+    known_country(db, a, "a")
+    known_country(db, b, "b")
+    frame = pair_profile(db, a, b, year, stage=stage, method=method)
+    return table_response(frame, fmt, name=f"pair-{a}-{b}-{method}", offset=offset, limit=limit)
+
+
+@router.get("/concentration")
+def concentration(
+    db: Store,
+    commodity: Commodities = None,
+    stage: Stages = None,
+    view: Annotated[
+        Literal["hhi", "shares"], Query(description="hhi: HHI and top shares; shares: each producer's share.")
+    ] = "hhi",
+    fmt: Fmt = TableFormat.json,
+    offset: Offset = 0,
+    limit: Limit = 1000,
+) -> Response:
+    """Supply concentration of production over the years (USGS): HHI with bounds, or producer shares.
+
+    At most 50 commodities; all commodities when none is given.
+    """
+    wanted = list(commodity) if commodity else None
+    stages = list(stage) if stage else None
+    if view == "shares":
+        frame = producer_shares(db, wanted, stages)
+    else:
+        frame = concentration_over_time(db, wanted, stages)
+    return table_response(frame, fmt, name=f"concentration-{view}", offset=offset, limit=limit)

@@ -1,0 +1,317 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against a live server.
+
+Every page loads at 1280x800 without console errors or failed requests, asks nothing of any host
+but the test server, has an ``h1`` and accessible charts; the skip link works from the keyboard;
+the scenario builder's numbers on screen equal the library's. Screenshots of every page are kept
+in ``artifacts/screenshots/`` (git-ignored). The browser is Debian's (``make browser``): nothing is
+ever downloaded.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, ViewportSize, sync_playwright
+
+import critmin
+from critmin.scenarios.library import load_shipped
+from critmin.scenarios.run import run_scenario
+from critmin.scenarios.spec import Scenario, parse_scenario
+from critmin.web.config import WebConfig
+from live_server import live_server
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = {
+    "overview": "/",
+    "mineral_rare_earths": "/minerals/rare_earths",
+    "country_JPN": "/countries/JPN",
+    "scenario_builder": "/scenarios/new",
+    "partnership_IND_JPN": "/partnership?a=IND&b=JPN",
+}
+PAGE_TIMEOUT_MS = 120_000
+JOB_TIMEOUT_MS = 90_000
+FORM: dict[str, Any] = {
+    "exporter": "CHN",
+    "commodity": "graphite_natural",
+    "fraction": 0.5,
+    "duration_days": 90,
+    "year": 2023,
+}
+SHIPPED = "rare_earths_japan_2010"
+
+
+@dataclass
+class Watch:
+    """What one page did in the browser: requests, failures, console errors, uncaught errors."""
+
+    requests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        """Record the page's traffic and errors from now on."""
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {_failure(r)}"))
+        page.on("console", lambda m: self._console(m))
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} at {message.location}")
+
+    def check(self, base_url: str) -> None:
+        """No error, no failed request, nothing asked of another host."""
+        assert self.errors == []
+        assert self.failed == []
+        foreign = [u for u in self.requests if not (u.startswith(base_url + "/") or u.startswith("data:"))]
+        assert foreign == []
+
+
+def _failure(request: Request) -> str:
+    return str(request.failure)
+
+
+@dataclass
+class Site:
+    """The live server's base URL and the module's browser."""
+
+    base_url: str
+    browser: Browser
+
+    def open(self) -> tuple[Page, Watch]:
+        """A fresh page (own context) at 1280x800 that records what it does."""
+        context = self.browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        page = context.new_page()
+        watch = Watch()
+        watch.attach(page)
+        return page, watch
+
+
+@pytest.fixture(scope="module")
+def site(bundled: critmin.Critmin, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One live server and one Chromium for the module."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: run `make browser` (never download a browser)"
+    token = tmp_path_factory.mktemp("browser") / "token"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with (
+        live_server(WebConfig(db_path=bundled.path, token_file=token)) as base_url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield Site(base_url, browser)
+        finally:
+            browser.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    """Keep a full-page screenshot as a test artefact."""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert (SCREENSHOTS / f"{name}.png").stat().st_size > 0
+
+
+def check_charts(page: Page) -> int:
+    """Every chart (outermost ``svg``) is an image with an accessible name; returns their count."""
+    charts = page.locator("main svg:not(svg svg)")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert chart.get_attribute("role") == "img", f"chart {i} has no role=img"
+        assert (chart.get_attribute("aria-label") or "").strip(), f"chart {i} has no aria-label"
+    return charts.count()
+
+
+def check_supplier_tables(page: Page) -> None:
+    """A suppliers table lists each supplier once, and their shares of imports sum to at most 1."""
+    for table in page.locator("table:has(tbody tr[data-exporter])").all():
+        exporters = table.locator("tbody tr[data-exporter]").evaluate_all(
+            "rows => rows.map(r => r.dataset.exporter)"
+        )
+        assert len(exporters) == len(set(exporters)), f"a supplier listed twice: {exporters}"
+        shares = table.locator('td[data-field="share"][data-value]').evaluate_all(
+            "cells => cells.map(c => Number(c.dataset.value))"
+        )
+        assert sum(shares) <= 1 + 1e-9
+
+
+def test_watch_catches_errors_and_foreign_requests(site: Site) -> None:
+    """The detectors the page checks rely on do fire (on a blank page, no network)."""
+    page, watch = site.open()
+    page.goto(site.base_url + "/static/app.css")
+    watch.check(site.base_url)
+    page.evaluate("() => console.error('boom')")
+    page.evaluate("() => setTimeout(() => { throw new Error('thrown'); }, 0)")
+    page.wait_for_timeout(100)
+    assert any("boom" in e for e in watch.errors)
+    assert any("thrown" in e for e in watch.errors)
+    with pytest.raises(AssertionError):
+        watch.check(site.base_url)
+    page.context.close()
+    # Only the test server and data: URLs pass.
+    Watch(requests=[site.base_url + "/static/app.js", "data:,"]).check(site.base_url)
+    with pytest.raises(AssertionError):
+        Watch(requests=[site.base_url + "/", "http://example.invalid/x"]).check(site.base_url)
+    with pytest.raises(AssertionError):  # a look-alike host is another host
+        Watch(requests=[site.base_url + ".example.invalid/x"]).check(site.base_url)
+
+
+def test_gitignore_keeps_artifacts_out() -> None:
+    assert "/artifacts/" in (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_cleanly(site: Site, name: str) -> None:
+    page, watch = site.open()
+    response = page.goto(site.base_url + PAGES[name], wait_until="load")
+    assert response is not None and response.status == 200
+    assert page.locator("h1").count() == 1
+    assert page.locator("h1").inner_text().strip()
+    charts = check_charts(page)
+    if name != "scenario_builder":
+        assert charts > 0, "a dashboard page without a chart"
+    # Every number in a table carries its source in the table's footnote.
+    for table in page.locator("figure.table").all():
+        assert table.locator("figcaption.source").inner_text().startswith("Source: ")
+    check_supplier_tables(page)
+    shoot(page, name)
+    watch.check(site.base_url)
+    page.context.close()
+
+
+def test_docs_renders_operations_offline(site: Site) -> None:
+    page, watch = site.open()
+    response = page.goto(site.base_url + "/docs", wait_until="load")
+    assert response is not None and response.status == 200
+    page.locator(".opblock").first.wait_for(state="visible")
+    assert page.locator(".opblock").count() > 10
+    assert page.locator("h1, h2").first.inner_text().strip()
+    assert page.locator("h1").count() >= 1
+    check_charts(page)
+    shoot(page, "docs")
+    watch.check(site.base_url)
+    assert any("/static/docs/swagger-ui-bundle.js" in u for u in watch.requests)
+    assert any(u.endswith("/openapi.json") for u in watch.requests)
+    page.context.close()
+
+
+def test_skip_link_moves_focus_to_main(site: Site) -> None:
+    page, watch = site.open()
+    page.goto(site.base_url + "/countries/JPN")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.tagName, document.activeElement.textContent]")
+    assert focused == ["A", "Skip to content"]
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+    assert page.evaluate("() => document.activeElement.tagName") == "MAIN"
+    watch.check(site.base_url)
+    page.context.close()
+
+
+def screen_values(page: Page) -> dict[str, dict[str, float | None]]:
+    """The result table's numbers: country -> field -> float(data-value) (None where n/a)."""
+    cells = page.locator("#scenario-table td[data-country][data-field]").evaluate_all(
+        "cells => cells.map(c => [c.dataset.country, c.dataset.field, c.dataset.value ?? null])"
+    )
+    values: dict[str, dict[str, float | None]] = {}
+    for country, name, value in cells:
+        values.setdefault(country, {})[name] = None if value is None else float(value)
+    return values
+
+
+def assert_matches_library(page: Page, db: critmin.Critmin, spec: Scenario) -> int:
+    """The on-screen loss and share of every listed country equal the library's; returns the count."""
+    expected: pd.DataFrame = run_scenario(db, spec).countries
+    shown = screen_values(page)
+    assert shown, "no result rows on screen"
+    assert len(shown) == min(len(expected), 40)
+    rows = expected.set_index("country")
+    assert not rows.index.duplicated().any()
+    assert list(shown) == [str(c) for c in expected["country"].head(len(shown))]
+    library = {name: rows[name].astype(float).to_dict() for name in ("loss_t", "share_of_consumption")}
+    for country, fields in shown.items():
+        for name, values in library.items():
+            want = values[country]
+            got = fields[name]
+            if math.isnan(want):
+                assert got is None, (country, name)
+            else:
+                assert got == want, (country, name, got, want)
+    top = expected[expected["loss_t"] > 0]
+    assert not top.empty and str(top["country"].iloc[0]) in shown
+    return len(shown)
+
+
+def wait_for_result(page: Page) -> None:
+    """Wait until the builder's script has shown the finished job's fragment."""
+    page.locator("#scenario-result #scenario-table").wait_for(state="visible", timeout=JOB_TIMEOUT_MS)
+    assert page.locator("#run-message").inner_text() == "Done."
+
+
+def test_builder_run_matches_library(site: Site, bundled: critmin.Critmin) -> None:
+    page, watch = site.open()
+    page.goto(site.base_url + "/scenarios/new")
+    page.get_by_label("Exporter", exact=True).select_option(FORM["exporter"])
+    page.get_by_label("Commodity", exact=True).select_option(FORM["commodity"])
+    page.get_by_label("Fraction of exports cut").fill(str(FORM["fraction"]))
+    page.get_by_label("Duration (days)").fill(str(FORM["duration_days"]))
+    page.get_by_label("Network year (optional)").fill(str(FORM["year"]))
+    page.get_by_role("button", name="Run scenario").click()
+    wait_for_result(page)
+    spec = parse_scenario(
+        {
+            "name": f"{FORM['exporter']} restricts {FORM['commodity']} exports",
+            "year": FORM["year"],
+            "events": [
+                {
+                    "type": "export_restriction",
+                    "exporter": FORM["exporter"],
+                    "commodity": FORM["commodity"],
+                    "fraction": FORM["fraction"],
+                    "duration_days": FORM["duration_days"],
+                }
+            ],
+        },
+        "test",
+    )
+    assert page.locator("#result-title").inner_text() == f"Result: {spec.name}"
+    assert assert_matches_library(page, bundled, spec) > 5
+    assert check_charts(page) >= 1
+    # The script moved focus to the result's heading for screen-reader users.
+    assert page.evaluate("() => document.activeElement.id") == "result-title"
+    shoot(page, "scenario_result_custom")
+    watch.check(site.base_url)
+    assert any(u.endswith("/api/scenarios/runs") for u in watch.requests)
+    page.context.close()
+
+
+def test_builder_runs_shipped_scenario(site: Site, bundled: critmin.Critmin) -> None:
+    page, watch = site.open()
+    page.goto(site.base_url + "/scenarios/new")
+    page.get_by_label("Scenario", exact=True).select_option(SHIPPED)
+    page.get_by_role("button", name="Run scenario").click()
+    wait_for_result(page)
+    spec = load_shipped(SHIPPED)
+    assert page.locator("#result-title").inner_text() == f"Result: {spec.name}"
+    assert assert_matches_library(page, bundled, spec) > 0
+    shoot(page, "scenario_result_shipped")
+    watch.check(site.base_url)
+    page.context.close()
