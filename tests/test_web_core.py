@@ -157,3 +157,25 @@ def test_job_limit_and_unknown_kinds(bundled: critmin.Critmin) -> None:
 )
 def test_only_loopback_is_private(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_cache_keys_change_when_an_import_replaces_the_store(tmp_path: Path) -> None:
+    """Pages and profiles are cached under store_key: a replaced store file gives a new key."""
+    import os
+    import shutil
+    from types import SimpleNamespace
+
+    from critmin.web.deps import keyed_store, store_key
+
+    db = tmp_path / "critmin.duckdb"
+    db.write_bytes(b"old")
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(config=SimpleNamespace(db_path=db))))
+    before = store_key(request)  # type: ignore[arg-type]
+    assert store_key(request) == before  # type: ignore[arg-type]
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db, copy)
+    copy.write_bytes(b"new and longer")
+    os.replace(copy, db)
+    after = store_key(request)  # type: ignore[arg-type]
+    assert after != before and after.startswith(str(db))
+    assert keyed_store(after).path == db

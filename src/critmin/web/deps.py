@@ -11,10 +11,31 @@ from critmin.api import open as open_store
 from critmin.web.config import Limits
 from critmin.web.jobs import JobManager
 
+KEY_SEPARATOR = "#"
+
 
 def store(request: Request) -> Critmin:
     """The server's store; every read opens its own read-only connection."""
     return open_store(request.app.state.config.db_path, init=False)
+
+
+def store_key(request: Request) -> str:
+    """The store's path with its file's modification time and size: a cache key an import changes.
+
+    An import replaces the store file (:meth:`critmin.api.Critmin.import_files_on_copy`), so
+    anything cached under the old key is never served for the new store.
+    """
+    path = request.app.state.config.db_path
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"{path}{KEY_SEPARATOR}missing"
+    return f"{path}{KEY_SEPARATOR}{stat.st_mtime_ns}-{stat.st_size}"
+
+
+def keyed_store(key: str) -> Critmin:
+    """The store a :func:`store_key` names, opened for reading."""
+    return open_store(key.rsplit(KEY_SEPARATOR, 1)[0], init=False)
 
 
 def jobs(request: Request) -> JobManager:

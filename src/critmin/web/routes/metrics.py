@@ -8,17 +8,18 @@ answering other requests meanwhile. Every table carries ``provenance`` (or ``sou
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from critmin.api import Critmin
 from critmin.errors import CritminError
 from critmin.metrics.concentration import split_aggregates, supply_concentration, world_shares
 from critmin.profiles import NOMENCLATURE, country_profile, mineral_profile, pair_profile
-from critmin.web.deps import Limit, Offset, Store
+from critmin.web.deps import Limit, Offset, Store, keyed_store, store_key
 from critmin.web.responses import TableFormat, records, sources, table_response
 from critmin.web.routes.data import Commodities, Fmt, Stages
 
@@ -103,8 +104,27 @@ def country(
     return table_response(frame, fmt, name=f"profile-{iso3}-{method}", offset=offset, limit=limit)
 
 
+@functools.lru_cache(maxsize=64)
+def _mineral_parts(
+    key: str, commodity_id: str, year: int | None, stage: str | None
+) -> dict[str, pd.DataFrame]:
+    """A mineral profile's four tables, cached per store state (an import changes the key)."""
+    db = keyed_store(key)
+    profile = mineral_profile(db, commodity_id, year, stage=stage)
+    exporters = profile.exporters
+    if len(exporters) and "provenance" not in exporters.columns:
+        exporters = exporters.assign(provenance=trade_provenance(db, commodity_id, exporters))
+    return {
+        "summary": profile.summary,
+        "producers": profile.producers,
+        "exporters": exporters,
+        "concentration": concentration_over_time(db, commodity_id, stage),
+    }
+
+
 @router.get("/profiles/mineral/{commodity}")
 def mineral(
+    request: Request,
     commodity: CommodityPath,
     db: Store,
     year: ProfileYear = None,
@@ -121,15 +141,7 @@ def mineral(
     Without ``part`` all four come in one JSON object, each as ``{total, sources, rows}``.
     """
     commodity_id = db.commodity_id(commodity)
-    parts: dict[str, pd.DataFrame] = {}
-    if part in (None, "summary", "producers", "exporters"):
-        profile = mineral_profile(db, commodity_id, year, stage=stage)
-        exporters = profile.exporters
-        if len(exporters) and "provenance" not in exporters.columns:
-            exporters = exporters.assign(provenance=trade_provenance(db, commodity_id, exporters))
-        parts.update(summary=profile.summary, producers=profile.producers, exporters=exporters)
-    if part in (None, "concentration"):
-        parts["concentration"] = concentration_over_time(db, commodity_id, stage)
+    parts = _mineral_parts(store_key(request), commodity_id, year, stage)
     if part is not None:
         return table_response(
             parts[part], fmt, name=f"mineral-{commodity_id}-{part}", offset=offset, limit=limit

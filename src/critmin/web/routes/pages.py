@@ -28,7 +28,6 @@ from markupsafe import Markup
 
 from critmin import derisking, profiles
 from critmin.api import Critmin
-from critmin.api import open as open_store
 from critmin.errors import CritminError
 from critmin.metrics.concentration import supply_concentration
 from critmin.metrics.trade_exposure import import_shares
@@ -36,7 +35,7 @@ from critmin.reports import brief, charts, worldmap
 from critmin.reports.svgbase import format_value
 from critmin.scenarios.library import load_shipped, shipped_ids
 from critmin.scenarios.spec import parse_scenario
-from critmin.web.deps import Jobs
+from critmin.web.deps import Jobs, keyed_store, store_key
 from critmin.web.jobs import Job, UnknownJobError
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +52,8 @@ COMMODITY = re.compile(r"^[A-Za-z0-9_ ()-]{1,60}$")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 TOP_BARS = 12
 TOP_FLOWS = 15
+DEFAULT_MIN_IMPORTS_T = 100.0
+"""The overview maps by default the most critical mineral the country imports at least this much of."""
 RESULT_ROWS = 40
 PROJECT_DRAWS = 2000
 SOURCING_DRAWS = 4000
@@ -94,7 +95,7 @@ def render(
     """A page from ``template`` in the common layout (nav, footer with the data vintages)."""
     vintages = ""
     try:
-        vintages = _vintages(str(request.app.state.config.db_path))
+        vintages = _vintages(_path(request))
     except Exception:  # the footer must never break a page (or an error page)
         vintages = "unavailable"
     body = (
@@ -118,7 +119,8 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
 
 
 def _db(path: str) -> Critmin:
-    return open_store(path, init=False)
+    """The store a cache key (:func:`critmin.web.deps.store_key`) names."""
+    return keyed_store(path)
 
 
 @functools.lru_cache(maxsize=4)
@@ -255,7 +257,8 @@ def _commodity(path: str, value: str) -> str:
 
 
 def _path(request: Request) -> str:
-    return str(request.app.state.config.db_path)
+    """The cache key of the store: its path and file stamp, so an import is never hidden by a cache."""
+    return store_key(request)
 
 
 def _error_of(request: Request, error: Exception) -> HTMLResponse:
@@ -457,6 +460,15 @@ def _criticality_chart(frame: pd.DataFrame, path: str, name: str) -> Markup | No
     )
 
 
+def _default_mineral(imported: pd.DataFrame, choices: list[str]) -> str:
+    """The most critical mineral imported in earnest (``DEFAULT_MIN_IMPORTS_T``), else the most critical."""
+    if "imports_t" in imported.columns:
+        earnest = imported[imported["imports_t"].fillna(0) >= DEFAULT_MIN_IMPORTS_T]
+        if not earnest.empty:
+            return str(earnest["commodity"].iloc[0])
+    return choices[0]
+
+
 def _exposure_map(
     path: str, iso3: str, profile: pd.DataFrame, mineral: str | None
 ) -> tuple[list[Markup], str | None, list[str]]:
@@ -465,7 +477,7 @@ def _exposure_map(
     choices = list(dict.fromkeys(str(c) for c in imported["commodity"]))
     if not choices:
         return [note("No imports of the minerals scored in the trade data.")], None, choices
-    chosen = mineral if mineral in choices else choices[0]
+    chosen = mineral if mineral in choices else _default_mineral(imported, choices)
     row = imported[imported["commodity"] == chosen].iloc[0]
     year = int(row["year"])
     shares, source = _import_shares(path, iso3, year)
