@@ -30,7 +30,10 @@ def test_open_creates_the_store_from_the_bundle(db: critmin.Critmin) -> None:
     for table, rows in manifest["rows"].items():
         if table != "vintages":
             assert counts[table] == rows, table
-    assert len(db.vintages()) == manifest["rows"]["vintages"]
+    vintages = db.vintages()
+    # The bundle's vintages, plus the curated event register, which `init` loads as its own vintage.
+    assert (vintages["source"] != "critmin_events").sum() == manifest["rows"]["vintages"]
+    assert (vintages["source"] == "critmin_events").sum() == 1
 
 
 def test_default_home_is_used_when_no_path_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +92,14 @@ def test_unknown_commodity_is_explained(db: critmin.Critmin) -> None:
 
 def test_sources_cover_every_bundled_publisher(db: critmin.Critmin) -> None:
     sources = db.sources()
-    assert set(sources["source"]) == {"usgs_mcs", "baci", "wgi", "critmin_lists", "critmin_restrictions"}
+    assert set(sources["source"]) == {
+        "usgs_mcs",
+        "baci",
+        "wgi",
+        "critmin_lists",
+        "critmin_restrictions",
+        "critmin_events",
+    }
 
 
 def test_loading_the_bundle_again_adds_nothing(db: critmin.Critmin) -> None:

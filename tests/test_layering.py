@@ -19,6 +19,7 @@ FORBIDDEN = {
     "web": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }
 RENDERERS = ("charts", "svgbase", "worldmap", "html", "pdf")
+PURE_EVENT_MODULES = ("alerts", "extract", "gazetteer")
 SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")
 
 
@@ -56,6 +57,13 @@ def test_renderers_read_nothing(module: str) -> None:
     """Charts, maps, the HTML page and the PDF printer take values; they never reach the API or studies."""
     names = imported_modules(SRC / "reports" / f"{module}.py")
     assert not {n for n in names if n.startswith(("critmin.api", "critmin.derisking", "critmin.scenarios"))}
+
+
+@pytest.mark.parametrize("module", PURE_EVENT_MODULES)
+def test_event_rules_read_nothing(module: str) -> None:
+    """Alerts and extraction work on frames and text; only events.register reads the store."""
+    names = imported_modules(SRC / "events" / f"{module}.py")
+    assert not {n for n in names if n.startswith(("critmin.api", "critmin.store", "critmin.cli", "duckdb"))}
 
 
 def test_scenario_runners_do_not_reach_into_the_store() -> None:

@@ -7,6 +7,7 @@ traced to the file it came from (see :meth:`Critmin.vintages` and :meth:`Critmin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -62,9 +63,16 @@ class Critmin:
     # -- set-up ------------------------------------------------------------------------------
 
     def init(self) -> int:
-        """Create the store if needed and add the bundled default dataset; return vintages added."""
+        """Create the store if needed and add the bundled default dataset; return vintages added.
+
+        The bundled event register (source ``critmin_events``) is added too, but not counted.
+        """
+        from critmin.events.register import load_bundled
+
         self.store.initialise()
-        return load_bundle(self.store, bundle_dir())
+        added = load_bundle(self.store, bundle_dir())
+        load_bundled(self)
+        return added
 
     def import_files(
         self,
@@ -375,6 +383,30 @@ class Critmin:
     ) -> pd.DataFrame:
         """National salient statistics (USGS U.S. production, trade, consumption, prices...)."""
         return self._select("salient", vintage=vintage, country=country, commodity=commodity, year=year)
+
+    def events(
+        self,
+        type: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        commodity: str | None = None,
+        active_on: date | str | None = None,
+        status: str | None = None,
+        *,
+        vintage: str | int | None = None,
+    ) -> pd.DataFrame:
+        """The event register (bundled and user events), filtered (see ``events.register.filter_events``).
+
+        ``target`` also matches events aimed at all countries (empty ``targets``); ``commodity``
+        (id or name) matches events that list it; ``active_on`` keeps events valid on that date.
+        """
+        from critmin.events.register import filter_events
+
+        frame = self.store.select("events", {}, vintage=vintage)
+        wanted = self.commodity_id(commodity) if commodity is not None else None
+        return filter_events(
+            frame, type=type, actor=actor, target=target, commodity=wanted, active_on=active_on, status=status
+        )
 
     def table(self, name: str, *, vintage: str | int | None = None) -> pd.DataFrame:
         """A whole canonical table (resolved to the newest vintage per slice unless ``vintage`` is given)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,31 @@ RESTRICTIONS = Table(
     doc="Export-restriction measures, one row per measure and commodity it covers.",
 )
 
+EVENTS = Table(
+    "events",
+    (
+        ("event_id", "VARCHAR"),
+        ("type", "VARCHAR"),
+        ("actor", "VARCHAR"),
+        ("targets", "VARCHAR"),
+        ("commodities", "VARCHAR"),
+        ("hs_codes", "VARCHAR"),
+        ("valid_from", "DATE"),
+        ("valid_to", "DATE"),
+        ("status", "VARCHAR"),
+        ("fraction", "DOUBLE"),
+        ("title", "VARCHAR"),
+        ("evidence", "VARCHAR"),
+        ("publisher", "VARCHAR"),
+        ("url", "VARCHAR"),
+        ("published", "DATE"),
+        ("notes", "VARCHAR"),
+    ),
+    key=("event_id",),
+    slice=("event_id",),
+    doc="Event register: export controls, bans, sanctions, waivers, agreements, ... with their sources.",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -218,6 +243,7 @@ TABLES: dict[str, Table] = {
         GOVERNANCE,
         LISTS,
         RESTRICTIONS,
+        EVENTS,
     )
 }
 

@@ -10,6 +10,7 @@ import typer
 from critmin import __version__
 from critmin.cli import brief as brief_command
 from critmin.cli import data as data_commands
+from critmin.cli import events as events_commands
 from critmin.cli import partner as partner_commands
 from critmin.cli import risk as risk_commands
 from critmin.cli import scenario as scenario_commands
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.add_typer(data_commands.app, name="data")
 app.add_typer(risk_commands.app, name="risk")
 app.add_typer(scenario_commands.app, name="scenario")
+app.add_typer(events_commands.app, name="events")
 app.add_typer(partner_commands.app, name="partner")
 app.command("brief")(brief_command.brief)
 app.command("serve")(serve_command.serve)

@@ -18,8 +18,14 @@ _COUNTRY_COLUMN = {
     "governance": "country",
     "lists": "jurisdiction",
     "restrictions": "country",
+    "events": "actor",
 }
-_YEAR_COLUMN = {"lists": "list_year", "import_sources": None, "restrictions": None}
+_YEAR_COLUMN = {
+    "lists": "list_year",
+    "import_sources": None,
+    "restrictions": None,
+    "events": "year(valid_from)",
+}
 
 
 def vintage_summary(store: Store) -> pd.DataFrame:

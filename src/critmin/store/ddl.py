@@ -37,11 +37,18 @@ def create_statements() -> list[str]:
     return statements
 
 
-MIGRATIONS: dict[int, list[str]] = {}
+def _create_table(name: str) -> str:
+    table = TABLES[name]
+    typed = ", ".join(f"{column} {kind}" for column, kind in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({typed}, vintage_id INTEGER NOT NULL)"
+
+
+MIGRATIONS: dict[int, list[str]] = {1: [_create_table("events")]}
 """SQL that takes a store from schema version ``n`` to ``n + 1``, keyed by ``n``.
 
-Schema 1 is the first released schema, so there is nothing to migrate yet; a store whose
-version has no path to the current one is refused with instructions.
+Schema 1 is the first released schema; schema 2 adds the ``events`` table (the event register,
+whose bundled vintage :func:`critmin.events.register.load_bundled` adds). A store whose version
+has no path to the current one is refused with instructions.
 """
 
 

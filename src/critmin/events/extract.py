@@ -1,0 +1,795 @@
+"""Propose events from plain-text news and government briefings, offline.
+
+Pipeline: ``spacy.blank("en")`` (no model files) with a sentencizer that also breaks at line ends,
+an EntityRuler whose patterns are the gazetteers of :mod:`critmin.events.gazetteer` (countries,
+demonyms, capitals and ministries as ISO3; commodities as catalog ids), token rules that cue event
+types, and date phrases found by regular expressions and parsed with :mod:`dateparser` against the
+publication date (``RELATIVE_BASE``). Proposals are for review before they enter the register.
+
+Rules in short
+--------------
+- A sentence with a *strong* cue (e.g. "export controls", "ban on ... exports", "sanctions waiver",
+  "Joint Working Group", "advisory ... avoid visiting", "elections", "signed", "MoU") proposes an
+  event; export restrictions need a commodity in the sentence, otherwise the sentence can only
+  add dates, targets and evidence to an event of the same type already proposed.
+- Actor: a government body or capital in the sentence ("MOFCOM", "MEA"), else the first country;
+  if none, the nearest earlier sentence's first country. Targets: "exports to X", "X-bound",
+  "visiting X"; for sanctions, waivers and advisories every other country in the evidence; for
+  cooperative events (agreement, working group, investment) the other parties ("both countries"
+  refers back to the last sentence naming two or more countries).
+- Dates: after "from", "starting", "effective", "since" -> valid_from; after "until", "till",
+  "expires" -> valid_to; else the first date of the evidence not right after a reporting verb
+  ("said on Monday") is a weaker valid_from. Dates without a year take the publication year,
+  rolled forward (start and end dates) or back (others) when far from it; "early 2026" reads
+  2026-01-01 with a note.
+- Events of the same type and actor (cooperative: the same parties) within one text merge.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from critmin.events.gazetteer import CRITICAL_MINERALS, commodity_entries, country_entries
+
+EVENT_TYPES: tuple[str, ...] = (
+    "export_control",
+    "export_ban",
+    "import_restriction",
+    "sanction",
+    "sanction_waiver",
+    "agreement",
+    "working_group",
+    "investment",
+    "stockpile",
+    "supply_disruption",
+    "travel_advisory",
+    "election",
+    "other",
+)
+COOPERATIVE = frozenset({"agreement", "working_group", "investment"})
+RESTRICTIVE = frozenset({"export_control", "export_ban", "import_restriction"})
+
+_MONTHS = (
+    r"Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
+    r"Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?"
+)
+_YEARISH = r"(?:,?\s*(?:\d{4}|this year|last year|next year))?"
+_DATE_RE = re.compile(
+    rf"\b(?:(?P<dm>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTHS}){_YEARISH}"
+    rf"|(?P<m2>{_MONTHS})\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?\b{_YEARISH}"
+    rf"|(?P<m3>{_MONTHS})\s+(?P<my>\d{{4}})"
+    r"|(?P<part>early|mid|late|end of|end-|the end of|beginning of)[\s-]*(?P<py>20\d\d|19\d\d)"
+    r"|(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|yesterday))\b",
+    re.IGNORECASE,
+)
+_FROM_CUES = frozenset(
+    {"from", "starting", "start", "effective", "since", "beginning", "begin", "begins", "as"}
+)
+_FROM_PHRASES = ("take effect", "takes effect", "took effect", "come into force", "enter into force")
+_TO_CUES = frozenset({"until", "till", "through", "expires", "expire", "expiring", "ends", "end"})
+_REPORTING = frozenset(
+    {"said", "says", "told", "announced", "reported", "seen", "stated", "confirmed", "added"}
+)
+_AUX = frozenset({"was", "were", "is", "are", "be", "been", "had", "has", "have", "will", "that", "would"})
+_DATELINE_AFTER = re.compile(r"^\s*\((?:[A-Z][A-Za-z]*\s?){1,3}\)")
+_DATELINE_BEFORE = re.compile(r"^[\sA-Z\[\]()a-z]*?[A-Z]{2,}[^a-z]*,\s*$|^[A-Z][a-z]+ \[[A-Z][a-z]+\],\s*$")
+_CONTINUATION = re.compile(r"^(?:He|She|They|It|This|The spokesperson|The minister)\b")
+_BOTH = re.compile(r"\b(?:both countries|both sides|the two countries|two countries|both nations)\b", re.I)
+_FUTURE = re.compile(r"\b(?:will|shall|to be|set to|plans? to|planned|decided to|is to|are to|would)\b", re.I)
+_PROPOSED = re.compile(r"\b(?:considering (?:a|an|whether|to)|weighing|proposed|draft|mulls)\b", re.I)
+_LIFTED = re.compile(r"\b(?:lifted|lifts|lift the|scrapped|revoked|ended)\b", re.I)
+_SUSPENDED_STATUS = re.compile(r"\b(?:suspended the (?:controls|ban)|paused)\b", re.I)
+
+
+@dataclass
+class ProposedEvent:
+    """An event proposed from text, for review before it enters the register.
+
+    Attributes
+    ----------
+    type : str
+        One of :data:`EVENT_TYPES`.
+    actor : str
+        ISO3 (or bloc code) of who acts; empty when the text does not say.
+    targets : tuple of str
+        ISO3 codes acted on (other parties for cooperative events); empty = all / not stated.
+    commodities : tuple of str
+        Catalog commodity ids; :data:`~critmin.events.gazetteer.CRITICAL_MINERALS` marks
+        "critical minerals" in general.
+    valid_from, valid_to : datetime.date or None
+        Start and end of validity, absolute.
+    status : str
+        announced, in_force, suspended, expired, lifted or proposed.
+    title : str
+        A short generated title.
+    evidence : str
+        The sentence(s) of the source that state it.
+    confidence : float
+        0-1, higher when actor, commodity and dates were read from the evidence itself.
+    published : datetime.date or None
+        Publication date of the source (the base for relative dates).
+    source : str or None
+        Publisher or file name given by the caller.
+    notes : str
+        How dates were read, fallbacks taken.
+    """
+
+    type: str
+    actor: str
+    targets: tuple[str, ...] = ()
+    commodities: tuple[str, ...] = ()
+    valid_from: date | None = None
+    valid_to: date | None = None
+    status: str = "announced"
+    title: str = ""
+    evidence: str = ""
+    confidence: float = 0.5
+    published: date | None = None
+    source: str | None = None
+    notes: str = ""
+
+    @property
+    def event_id(self) -> str:
+        """Stable slug: actor, commodities (or type) and year, e.g. ``chn-gallium-germanium-2023``."""
+        year = self.valid_from or self.published
+        parts = [self.actor.lower() or "unk"]
+        comms = [c for c in self.commodities if c != CRITICAL_MINERALS]
+        parts.extend(c.replace("_", "-") for c in comms[:3]) if comms else parts.append(
+            self.type.replace("_", "-")
+        )
+        if year is not None:
+            parts.append(str(year.year))
+        return "-".join(parts)
+
+    def to_row(self) -> dict[str, Any]:
+        """The event as a row of the shared event contract (lists comma-joined)."""
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "actor": self.actor,
+            "targets": ",".join(self.targets),
+            "commodities": ",".join(c for c in self.commodities if c != CRITICAL_MINERALS),
+            "hs_codes": "",
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "status": self.status,
+            "fraction": None,
+            "title": self.title,
+            "evidence": self.evidence,
+            "publisher": self.source or "",
+            "url": "",
+            "published": self.published,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class _Draft:
+    type: str
+    actor: str
+    parties: list[str]
+    targets: list[str]
+    commodities: list[str]
+    sentences: list[str]
+    dates: dict[str, tuple[int, date]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    actor_explicit: bool = True
+    flags: set[str] = field(default_factory=set)
+
+
+# --- pipeline -------------------------------------------------------------------------------
+
+
+def _tok(words: str) -> list[dict[str, Any]]:
+    return [{"LOWER": w} for w in words.lower().split()]
+
+
+_ANY3 = {"OP": "{0,3}", "IS_PUNCT": False}
+_EXPORT_WORDS = ["export", "exports", "exporting", "shipments", "shipment", "outflows"]
+_BAN_WORDS = [
+    "ban", "bans", "banned", "banning", "halt", "halts", "halted", "halting", "stop",
+    "stops", "stopped", "suspend", "suspends", "suspended", "suspending", "suspension",
+    "embargo", "prohibit", "prohibits", "prohibited", "block", "blocks", "blocked",
+]  # fmt: skip
+_CONTROL_WORDS = ["restriction", "restrictions", "controls", "control", "curbs", "curb", "limits"]
+
+
+def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
+    return {
+        "export_ban": [
+            [{"LOWER": {"IN": _BAN_WORDS}}, _ANY3, {"LOWER": {"IN": _EXPORT_WORDS}}],
+            [
+                {"LOWER": {"IN": ["export", "exports"]}},
+                {"LOWER": {"IN": ["ban", "bans", "embargo", "halt", "suspension"]}},
+            ],
+            [
+                {"LOWER": {"IN": _EXPORT_WORDS}},
+                {"LOWER": {"IN": ["were", "was", "are", "is", "been", "be"]}},
+                {"LOWER": {"IN": ["suspended", "halted", "banned", "stopped", "blocked"]}},
+            ],
+        ],
+        "export_control": [
+            [
+                {"LOWER": {"IN": ["export", "exports"]}},
+                {
+                    "LOWER": {
+                        "IN": [
+                            *_CONTROL_WORDS,
+                            "licence",
+                            "licences",
+                            "license",
+                            "licenses",
+                            "licensing",
+                            "permit",
+                            "permits",
+                            "quota",
+                            "quotas",
+                        ]
+                    }
+                },
+            ],
+            [
+                {"LOWER": {"IN": _CONTROL_WORDS}},
+                {"LOWER": {"IN": ["on", "to"]}},
+                {"OP": "{0,2}", "IS_PUNCT": False},
+                {"LOWER": {"IN": ["export", "exports"]}},
+            ],
+            [
+                {
+                    "LOWER": {
+                        "IN": [
+                            "restrict",
+                            "restricts",
+                            "restricted",
+                            "restricting",
+                            "limit",
+                            "limits",
+                            "limited",
+                            "control",
+                            "controls",
+                            "curb",
+                            "curbs",
+                            "tighten",
+                            "tightens",
+                        ]
+                    }
+                },
+                {"OP": "{0,2}", "IS_PUNCT": False},
+                {"LOWER": {"IN": ["export", "exports"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["licence", "license"]}},
+                {"LOWER": "for"},
+                {"LOWER": {"IN": ["shipment", "shipments", "export", "exports"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["exporters", "exporter"]}},
+                {"OP": "{0,8}"},
+                {
+                    "LOWER": {
+                        "IN": ["permit", "permits", "licence", "licences", "license", "licenses", "approval"]
+                    }
+                },
+            ],
+        ],
+        "import_restriction": [
+            [
+                {"LOWER": {"IN": ["import", "imports"]}},
+                {"LOWER": {"IN": ["ban", "bans", "restrictions", "controls", "quota", "quotas", "curbs"]}},
+            ],
+            [
+                {"LOWER": {"IN": [*_BAN_WORDS, "restrict", "restricts", "restricted"]}},
+                _ANY3,
+                {"LOWER": {"IN": ["import", "imports"]}},
+            ],
+        ],
+        "sanction_waiver": [
+            [
+                {"LOWER": {"IN": ["sanction", "sanctions"]}},
+                {"LOWER": {"IN": ["waiver", "waivers", "exemption", "exemptions"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["waiver", "waivers"]}},
+                {"LOWER": "from"},
+                {"OP": "?"},
+                {"LOWER": {"IN": ["sanction", "sanctions"]}},
+            ],
+        ],
+        "sanction": [
+            [
+                {"LOWER": {"IN": ["sanctions", "sanctioned", "sanctioning"]}},
+                {"LOWER": {"IN": ["on", "against"]}},
+            ],
+            [{"LOWER": {"IN": ["imposed", "imposes", "impose", "new"]}}, {"LOWER": "sanctions"}],
+        ],
+        "working_group": [
+            _tok("joint working group"),
+            _tok("working group"),
+            _tok("joint committee"),
+            _tok("task force"),
+        ],
+        "investment": [
+            _tok("investment partnership"),
+            [{"LOWER": {"IN": ["invest", "invests", "invested", "investing"]}}, {"LOWER": "in"}],
+            [{"LOWER": {"IN": ["to", "will"]}}, {"LOWER": "invest"}],
+            [{"LOWER": {"IN": ["investment", "investments"]}}, {"LOWER": {"IN": ["in", "towards", "into"]}}],
+            _tok("equity stake"),
+            _tok("equity investment"),
+            _tok("equity finance"),
+        ],
+        "agreement": [
+            [{"LOWER": {"IN": ["signed", "signs", "sign", "inked"]}}],
+            [{"LOWER": {"IN": ["agreement", "agreements", "pact", "mou", "memorandum", "accord"]}}],
+            [{"LOWER": {"IN": ["agreed", "agree", "agrees"]}}],
+            [{"TEXT": {"IN": ["Partnership", "Framework"]}}],
+            _tok("critical minerals partnership"),
+            _tok("new partnership"),
+        ],
+        "stockpile": [
+            [
+                {"LOWER": {"IN": ["strategic", "national", "government", "state", "emergency"]}},
+                {"LOWER": {"IN": ["stockpile", "stockpiles", "reserve", "reserves"]}},
+            ],
+            [{"LOWER": "stockpiling"}, {"LOWER": {"IN": ["programme", "program", "plan"]}}],
+        ],
+        "supply_disruption": [
+            _tok("force majeure"),
+            [
+                {"LOWER": {"IN": ["halted", "suspended", "halts", "suspends", "stopped"]}},
+                _ANY3,
+                {"LOWER": {"IN": ["production", "output", "operations", "mining"]}},
+            ],
+            [{"LOWER": {"IN": ["flooding", "landslide", "collapse", "strike", "blockade"]}}, {"LOWER": "at"}],
+        ],
+        "travel_advisory": [
+            [{"LOWER": {"IN": ["advisory", "advisories", "advised", "advises"]}}],
+            _tok("travel warning"),
+            _tok("avoid travel"),
+            _tok("avoid visiting"),
+            _tok("avoid all travel"),
+        ],
+        "election": [
+            [{"LOWER": {"IN": ["election", "elections", "polls", "referendum", "vote"]}}],
+        ],
+    }
+
+
+#: Cues that only add to an event already proposed (never propose one).
+_WEAK_CUES: dict[str, list[list[dict[str, Any]]]] = {
+    "export_control": [[{"LOWER": {"IN": ["restrictions", "controls", "curbs", "measures"]}}]],
+    "export_ban": [[{"LOWER": {"IN": ["ban", "suspension", "halt", "embargo"]}}]],
+}
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Any:
+    import spacy
+    from spacy.language import Language
+    from spacy.matcher import Matcher
+
+    if "critmin_line_breaks" not in Language.factories:
+
+        @Language.component("critmin_line_breaks")
+        def _line_breaks(doc: Any) -> Any:
+            for tok in doc[1:]:
+                prev = doc[tok.i - 1]
+                if "\n" in prev.whitespace_ or "\n" in prev.text:
+                    tok.is_sent_start = True
+            return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("critmin_line_breaks")
+    ruler: Any = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    patterns: list[dict[str, Any]] = []
+    for e in country_entries():
+        label = {"country": "GPE", "actor": "ORG", "demonym": "NORP", "place": "LOC"}[e.kind]
+        if (e.phrase.isupper() and len(e.phrase) <= 6) or e.kind == "demonym":
+            # acronyms and demonyms: exact case ("US" not "us", "Indian" not "indian")
+            patterns.append(
+                {"label": label, "pattern": [{"TEXT": t.text} for t in nlp.make_doc(e.phrase)], "id": e.code}
+            )
+        else:
+            patterns.append({"label": label, "pattern": e.phrase, "id": e.code})
+    for e in commodity_entries():
+        if e.phrase.isupper() or (len(e.phrase) > 1 and e.phrase[:-1].isupper()):
+            patterns.append(
+                {
+                    "label": "COMMODITY",
+                    "pattern": [{"TEXT": t.text} for t in nlp.make_doc(e.phrase)],
+                    "id": e.code,
+                }
+            )
+        else:
+            patterns.append({"label": "COMMODITY", "pattern": e.phrase, "id": e.code})
+    ruler.add_patterns(patterns)
+    strong = Matcher(nlp.vocab)
+    for kind, pats in _cue_patterns().items():
+        strong.add(kind, pats)
+    weak = Matcher(nlp.vocab)
+    for kind, pats in _WEAK_CUES.items():
+        weak.add(kind, pats)
+    return nlp, strong, weak
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+def _parse_date(m: re.Match[str], published: date | None, future: bool) -> tuple[date | None, str]:
+    """Resolve one date phrase; returns (date or None, note)."""
+    import dateparser
+
+    text = m.group(0)
+    if m.group("part"):
+        year = int(m.group("py"))
+        part = m.group("part").lower()
+        month = {"early": 1, "beginning of": 1, "mid": 7, "late": 10}.get(part, 12)
+        day = 1 if month != 12 else 31
+        return date(year, month, day), f"'{text}' read as {date(year, month, day).isoformat()}"
+    base = datetime(published.year, published.month, published.day) if published else None
+    if m.group("wd"):
+        if published is None:
+            return None, f"'{text}' not resolved: no publication date"
+        word = m.group("wd").lower()
+        if word == "today":
+            return published, ""
+        if word == "yesterday":
+            return published - timedelta(days=1), ""
+        target = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(word)
+        return published - timedelta(days=(published.weekday() - target) % 7), ""
+    s = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text, flags=re.I)
+    s = re.sub(r"\bSept\b\.?", "Sep", s, flags=re.I).replace(".", " ")
+    has_year = bool(re.search(r"\d{4}", s)) or bool(re.search(r"(this|last|next) year", s, re.I))
+    if published is not None:
+        s = re.sub(r"this year", str(published.year), s, flags=re.I)
+        s = re.sub(r"last year", str(published.year - 1), s, flags=re.I)
+        s = re.sub(r"next year", str(published.year + 1), s, flags=re.I)
+    elif not has_year or re.search(r"(this|last|next) year", s, re.I):
+        return None, f"'{text}' not resolved: no publication date"
+    if not has_year:
+        s = f"{s} {published.year}"  # type: ignore[union-attr]
+    settings: dict[str, Any] = {
+        "PREFER_DATES_FROM": "future" if future else "past",
+        "PREFER_DAY_OF_MONTH": "first",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    if base is not None:
+        settings["RELATIVE_BASE"] = base
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = dateparser.parse(s, languages=["en"], settings=settings)
+    if parsed is None:
+        return None, f"'{text}' not parsed"
+    d = parsed.date()
+    if not has_year and published is not None:
+        if future and d < published - timedelta(days=90):
+            d = d.replace(year=d.year + 1)
+        elif not future and d > published + timedelta(days=30):
+            d = d.replace(year=d.year - 1)
+    note = f"'{text}' read as {d.isoformat()}" if m.group("m3") else ""
+    return d, note
+
+
+def _reported(before: str, last2: list[str]) -> bool:
+    """Tell whether a date follows a reporting verb rather than an action.
+
+    "said on Monday" and "said at a conference on Wednesday" are reported; "said the shipments
+    were suspended on Tuesday" is not.
+    """
+    if last2 and (last2[-1] == "," or last2 == [",", "on"]):
+        return False  # "said, on 28 October last year, the Treasury had issued"
+    words = re.findall(r"[a-z']+", before.lower())
+    for k in range(len(words) - 1, max(-1, len(words) - 12), -1):
+        if words[k] in _REPORTING:
+            return not any(w in _AUX for w in words[k + 1 :])
+    return False
+
+
+def _sentence_dates(sent: Any, published: date | None) -> list[tuple[str, int, date, str]]:
+    """Dates of a sentence as (role, strength, date, note); role valid_from/valid_to/other."""
+    out: list[tuple[str, int, date, str]] = []
+    text = sent.text
+    for m in _DATE_RE.finditer(text):
+        before = text[: m.start()].lower()
+        words = re.findall(r"[a-z']+", before)[-6:]
+        last2 = re.findall(r"[a-z']+|[,;:]", before)[-2:]
+        role, strength = "other", 1
+        if any(w in _TO_CUES for w in words[-3:]):
+            role, strength = "valid_to", 2
+        elif any(w in _FROM_CUES for w in words) or any(p in " ".join(words) for p in _FROM_PHRASES):
+            role, strength = "valid_from", 2
+        elif _reported(before, last2):
+            continue  # "said on Monday": when it was said, not when it applies
+        if _DATELINE_AFTER.match(text[m.end() :]) or _DATELINE_BEFORE.match(before):
+            continue  # "KINSHASA, Feb. 24 (Xinhua)": a dateline, not the event's date
+        future = role in ("valid_from", "valid_to")
+        d, note = _parse_date(m, published, future)
+        if d is None:
+            if note:
+                out.append(("unresolved", 0, date.min, note))
+            continue
+        out.append((role, strength, d, note))
+    return out
+
+
+# --- extraction -----------------------------------------------------------------------------
+
+
+def _check(text: object, published: object, source: object) -> date | None:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    if published is not None and not isinstance(published, date):
+        raise TypeError(f"published must be a datetime.date or None, got {type(published).__name__}")
+    if source is not None and not isinstance(source, str):
+        raise TypeError(f"source must be str or None, got {type(source).__name__}")
+    if isinstance(published, datetime):
+        return published.date()
+    return published
+
+
+def _ents(sent: Any, label: str | tuple[str, ...]) -> list[Any]:
+    labels = (label,) if isinstance(label, str) else label
+    return [e for e in sent.ents if e.label_ in labels]
+
+
+def _unique(codes: list[str]) -> list[str]:
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def _export_targets(sent: Any) -> list[str]:
+    out: list[str] = []
+    for e in _ents(sent, ("GPE", "NORP")):
+        prev = sent.doc[e.start - 1].lower_ if e.start > 0 else ""
+        prev2 = sent.doc[e.start - 2].lower_ if e.start > 1 else ""
+        nxt = sent.doc[e.end : e.end + 2].text.lower().replace(" ", "")
+        if (prev in ("to", "against") and prev2 not in ("according", "due", "prior")) or nxt.startswith(
+            "-bound"
+        ):
+            out.append(e.ent_id_)
+    return out
+
+
+def _advisory_targets(sent: Any) -> list[str]:
+    out: list[str] = []
+    for e in _ents(sent, ("GPE", "LOC")):
+        window = [t.lower_ for t in sent.doc[max(sent.start, e.start - 3) : e.start]]
+        if any(w in ("visiting", "visit", "travel", "travelling", "traveling", "to", "in") for w in window):
+            out.append(e.ent_id_)
+    return out
+
+
+def _actor(sent: Any, exclude: list[str]) -> str:
+    for e in _ents(sent, "ORG"):
+        if e.ent_id_ not in exclude:
+            return str(e.ent_id_)
+    for e in _ents(sent, ("GPE", "NORP")):
+        if e.ent_id_ not in exclude:
+            return str(e.ent_id_)
+    return ""
+
+
+def _election_actor(sent: Any) -> str:
+    cue = {"election", "elections", "polls", "referendum", "vote"}
+    for e in _ents(sent, ("GPE", "NORP")):
+        nxt = sent.doc[e.end].lower_ if e.end < len(sent.doc) else ""
+        prev = [t.lower_ for t in sent.doc[max(sent.start, e.start - 2) : e.start]]
+        if nxt in cue or nxt == "'s" or ("in" in prev and any(t.lower_ in cue for t in sent)):
+            return str(e.ent_id_)
+    places = _ents(sent, "GPE")
+    return str(places[0].ent_id_) if places else ""
+
+
+def _title(d: _Draft) -> str:
+    words = d.type.replace("_", " ")
+    comms = [c.replace("_", " ") for c in d.commodities if c != CRITICAL_MINERALS]
+    who = "-".join(d.parties) if d.type in COOPERATIVE and d.parties else d.actor or "?"
+    tail = f": {', '.join(comms)}" if comms else ""
+    to = f" on {', '.join(d.targets)}" if d.targets and d.type not in COOPERATIVE else ""
+    return f"{who} {words}{to}{tail}"
+
+
+def extract(text: str, *, published: date | None = None, source: str | None = None) -> list[ProposedEvent]:
+    """Propose events stated in a news article or government briefing.
+
+    Parameters
+    ----------
+    text : str
+        Plain text; line ends count as sentence ends.
+    published : datetime.date, optional
+        Publication date: the base for relative dates ("on Monday", "26th April this year").
+        Without it, dates lacking a year are left unresolved (and said so in ``notes``).
+    source : str, optional
+        Publisher or file name, copied to each proposal.
+
+    Returns
+    -------
+    list of ProposedEvent
+        In order of first mention; same type and actor (cooperative: same parties) merged.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str, ``published`` not a date, or ``source`` not a str.
+    """
+    pub = _check(text, published, source)
+    if not text.strip():
+        return []
+    nlp, strong, weak = _pipeline()
+    doc = nlp(text)
+    sents = list(doc.sents)
+    drafts: list[_Draft] = []
+    last_parties: list[str] = []
+    last_country = ""
+
+    def find(kind: str, actor: str, parties: list[str]) -> _Draft | None:
+        for d in reversed(drafts):
+            if d.type != kind:
+                continue
+            if kind in COOPERATIVE:
+                if not parties or set(parties) <= set(d.parties) or set(d.parties) <= set(parties):
+                    return d
+            elif not actor or d.actor == actor:
+                return d
+            elif not d.actor:
+                d.actor, d.parties = actor, [actor]
+                return d
+        return None
+
+    for i, sent in enumerate(sents):
+        sent_countries = _unique([e.ent_id_ for e in _ents(sent, ("GPE", "ORG", "NORP"))])
+        comms = _unique([e.ent_id_ for e in _ents(sent, "COMMODITY")])
+        kinds = _unique([nlp.vocab.strings[m[0]] for m in strong(sent.as_doc())])
+        weak_kinds = _unique([nlp.vocab.strings[m[0]] for m in weak(sent.as_doc())])
+        # suppressions: the specific cue wins over the generic one
+        if "working_group" in kinds or ("investment" in kinds and "partnership" in sent.text.lower()):
+            kinds = [k for k in kinds if k != "agreement"]
+        if any(k in RESTRICTIVE for k in kinds):
+            kinds = [k for k in kinds if k != "agreement"]
+        if "sanction_waiver" in kinds:
+            kinds = [k for k in kinds if k != "sanction"]
+        if "export_ban" in kinds and "export_control" in kinds:
+            kinds = [k for k in kinds if k != "export_control"]
+        if "travel_advisory" in kinds and not re.search(r"travel|visit|avoid|leave|return", sent.text, re.I):
+            kinds = [k for k in kinds if k != "travel_advisory"]
+        low = sent.text.lower()
+        negated = re.search(r"\b(?:not|nor|no)\b[^.]{0,25}\b(?:ban|embargo)\b", low)
+        if negated:
+            kinds = [k for k in kinds if k != "export_ban"]
+        dates = _sentence_dates(sent, pub)
+        is_cont = bool(_CONTINUATION.match(sent.text.strip())) and bool(drafts)
+        handled = False
+        for kind in kinds:
+            draft: _Draft | None
+            if kind in COOPERATIVE:
+                parties = sent_countries
+                if _BOTH.search(sent.text) and len(parties) < 2:
+                    parties = _unique(last_parties + parties)
+                draft = find(kind, "", parties)
+                if draft is None:
+                    if len(parties) < 2:
+                        continue
+                    draft = _Draft(kind, parties[0], list(parties), list(parties[1:]), [], [])
+                    drafts.append(draft)
+                else:
+                    draft.parties = _unique(draft.parties + parties)
+                    draft.targets = [p for p in draft.parties if p != draft.actor]
+            else:
+                targets: list[str] = []
+                if kind in RESTRICTIVE:
+                    targets = _export_targets(sent)
+                elif kind == "travel_advisory":
+                    targets = _advisory_targets(sent)
+                actor = _election_actor(sent) if kind == "election" else _actor(sent, targets)
+                explicit = bool(actor)
+                if not actor:
+                    actor = last_country
+                if kind in ("sanction", "sanction_waiver", "travel_advisory"):
+                    targets = _unique(targets + [c for c in _ents_codes(sent) if c != actor])
+                draft = find(kind, actor, [])
+                if draft is None:
+                    if kind in RESTRICTIVE and not comms:
+                        continue
+                    draft = _Draft(kind, actor, [actor], [], [], [], actor_explicit=explicit)
+                    drafts.append(draft)
+                draft.targets = _unique(draft.targets + [t for t in targets if t != draft.actor])
+            handled = True
+            _absorb(draft, sent.text.strip(), comms, dates, low)
+        if not handled:
+            for kind in weak_kinds + [k for k in kinds if k in RESTRICTIVE]:
+                draft = find(kind, "", [])
+                if draft is not None:
+                    _absorb(draft, sent.text.strip(), [], dates, low, fill_only=True)
+                    handled = True
+                    break
+        if not handled and is_cont and drafts and drafts[-1].sentences[-1] == sents[i - 1].text.strip():
+            d = drafts[-1]
+            if d.type in ("sanction", "sanction_waiver", "travel_advisory"):
+                d.targets = _unique(d.targets + [c for c in _ents_codes(sent) if c != d.actor])
+                d.sentences.append(sent.text.strip())
+        if len(sent_countries) >= 2:
+            last_parties = sent_countries
+        places = _unique([e.ent_id_ for e in _ents(sent, "ORG") + _ents(sent, "GPE")])
+        if places:
+            last_country = places[0]
+    return [_finish(d, pub, source) for d in drafts]
+
+
+def _ents_codes(sent: Any) -> list[str]:
+    return _unique([e.ent_id_ for e in _ents(sent, ("GPE", "ORG", "NORP", "LOC"))])
+
+
+def _absorb(
+    d: _Draft,
+    sentence: str,
+    comms: list[str],
+    dates: list[tuple[str, int, date, str]],
+    low: str,
+    *,
+    fill_only: bool = False,
+) -> None:
+    if sentence not in d.sentences:
+        d.sentences.append(sentence)
+    d.commodities = _unique(d.commodities + comms)
+    for role, strength, value, note in dates:
+        if role == "unresolved":
+            d.notes.append(note)
+            continue
+        key = "valid_to" if role == "valid_to" else "valid_from"
+        current = d.dates.get(key)
+        if fill_only and current is not None:
+            continue
+        if current is None or strength > current[0]:
+            d.dates[key] = (strength, value)
+            if note:
+                d.notes.append(note)
+    if _PROPOSED.search(low):
+        d.flags.add("proposed")
+    if _LIFTED.search(low):
+        d.flags.add("lifted")
+    if _SUSPENDED_STATUS.search(low):
+        d.flags.add("suspended")
+    if _FUTURE.search(low):
+        d.flags.add("future")
+
+
+def _finish(d: _Draft, published: date | None, source: str | None) -> ProposedEvent:
+    vf = d.dates.get("valid_from", (0, None))[1]
+    vt = d.dates.get("valid_to", (0, None))[1]
+    if "lifted" in d.flags:
+        status = "lifted"
+    elif "suspended" in d.flags:
+        status = "suspended"
+    elif published is not None and vt is not None and vt < published:
+        status = "expired"
+    elif published is not None and vf is not None and vf > published:
+        status = "announced"
+    elif "proposed" in d.flags and vf is None:
+        status = "proposed"
+    elif (d.type in COOPERATIVE or d.type == "election") and "future" in d.flags:
+        status = "announced"
+    else:
+        status = "in_force"
+    conf = 0.45 + 0.15 * d.actor_explicit + 0.15 * bool(d.commodities) + 0.15 * bool(vf or vt)
+    conf += 0.05 * (len(d.sentences) > 1)
+    return ProposedEvent(
+        type=d.type,
+        actor=d.actor,
+        targets=tuple(t for t in d.targets if t != d.actor),
+        commodities=tuple(d.commodities),
+        valid_from=vf,
+        valid_to=vt,
+        status=status,
+        title=_title(d),
+        evidence=" ".join(d.sentences),
+        confidence=round(min(conf, 0.95), 2),
+        published=published,
+        source=source,
+        notes="; ".join(
+            _unique(d.notes + ([] if d.actor_explicit else ["actor taken from an earlier sentence"]))
+        ),
+    )

@@ -1,0 +1,200 @@
+"""Event extraction from news and briefings (issue 7 point 4): the seed MEA briefing, sentences of our
+own, relative dates, offline pipeline and bad input."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from critmin.events.extract import ProposedEvent, extract
+from critmin.events.gazetteer import CRITICAL_MINERALS
+
+HALT = "China suspended rare earth exports to Japan on 21 September 2010, traders said."
+
+
+@pytest.fixture(scope="module")
+def briefing(raw_data: Path) -> dict[str, ProposedEvent]:
+    """Events of the MEA briefing of 2026-01-17 (../shared/data/seed), keyed by type."""
+    text = (raw_data / "seed" / "mea_briefing_2026-01-17.txt").read_text(encoding="utf-8")
+    events = extract(text, published=date(2026, 1, 17), source="MEA briefing via Biznama News")
+    by_type = {e.type: e for e in events}
+    assert len(by_type) == len(events), [e.type for e in events]
+    return by_type
+
+
+def test_briefing_proposes_exactly_four_events(briefing: dict[str, ProposedEvent]) -> None:
+    assert set(briefing) == {"working_group", "sanction_waiver", "travel_advisory", "election"}
+
+
+def test_briefing_india_japan_working_group(briefing: dict[str, ProposedEvent]) -> None:
+    e = briefing["working_group"]
+    assert (e.actor, e.targets) == ("IND", ("JPN",))
+    assert set(e.commodities) == {"rare_earths", CRITICAL_MINERALS}
+    assert e.valid_from == date(2026, 1, 1) and e.valid_to is None
+    assert "early 2026" in e.notes
+    assert "Joint Working Group on Critical Minerals in early 2026" in e.evidence
+    assert e.to_row()["commodities"] == "rare_earths"  # the marker is not a catalog id
+
+
+def test_briefing_chabahar_sanctions_waiver(briefing: dict[str, ProposedEvent]) -> None:
+    e = briefing["sanction_waiver"]
+    assert e.actor == "USA"
+    assert set(e.targets) == {"IRN", "IND"}
+    assert e.commodities == ()
+    assert e.valid_from == date(2025, 10, 28)  # "on 28 October last year"
+    assert e.valid_to == date(2026, 4, 26)  # "valid till 26th April this year"
+    assert e.status == "in_force"
+    assert "conditional sanctions waiver" in e.evidence
+
+
+def test_briefing_iran_travel_advisory(briefing: dict[str, ProposedEvent]) -> None:
+    e = briefing["travel_advisory"]
+    assert (e.actor, e.targets, e.commodities) == ("IND", ("IRN",), ())
+    assert (e.valid_from, e.valid_to) == (None, None)
+    assert "avoid visiting Iran" in e.evidence
+
+
+def test_briefing_myanmar_elections(briefing: dict[str, ProposedEvent]) -> None:
+    e = briefing["election"]
+    assert (e.actor, e.targets, e.commodities) == ("MMR", (), ())
+    assert "Myanmar polls" in e.evidence
+    assert e.published == date(2026, 1, 17)
+    assert e.source == "MEA briefing via Biznama News"
+
+
+def test_a_halt_to_one_country_is_a_targeted_ban() -> None:
+    (e,) = extract(HALT, published=date(2010, 9, 24), source="test")
+    assert (e.type, e.actor, e.targets, e.commodities) == ("export_ban", "CHN", ("JPN",), ("rare_earths",))
+    assert e.valid_from == date(2010, 9, 21)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "field", "expected"),
+    [
+        (
+            "The US sanctions waiver is valid till 26th April this year.",
+            date(2026, 1, 17),
+            "valid_to",
+            date(2026, 4, 26),
+        ),
+        (
+            "The US sanctions waiver issued on 28 October last year expires on 5 May.",
+            date(2026, 1, 17),
+            "valid_from",
+            date(2025, 10, 28),
+        ),
+        (
+            "The US sanctions waiver issued on 28 October last year expires on 5 May.",
+            date(2026, 1, 17),
+            "valid_to",
+            date(2026, 5, 5),
+        ),
+        (
+            "China will require export permits for graphite from Dec. 1.",
+            date(2023, 10, 20),
+            "valid_from",
+            date(2023, 12, 1),
+        ),
+        (
+            "China will require export permits for graphite from Jan. 15.",
+            date(2023, 12, 20),
+            "valid_from",
+            date(2024, 1, 15),
+        ),
+        ("China halted exports of gallium on Tuesday.", date(2010, 9, 24), "valid_from", date(2010, 9, 21)),
+        (
+            "China imposed export controls on gallium starting early 2026.",
+            date(2025, 11, 1),
+            "valid_from",
+            date(2026, 1, 1),
+        ),
+        ("China imposed export controls on gallium from mid-2024.", None, "valid_from", date(2024, 7, 1)),
+    ],
+)
+def test_relative_dates(sentence: str, published: date | None, field: str, expected: date) -> None:
+    (e,) = extract(sentence, published=published)
+    assert getattr(e, field) == expected
+
+
+def test_yearless_date_without_publication_date_is_left_open_and_noted() -> None:
+    (e,) = extract("China will require export permits for graphite from Dec. 1.")
+    assert e.valid_from is None
+    assert "no publication date" in e.notes
+
+
+def test_reported_date_is_not_a_validity_date() -> None:
+    (e,) = extract(
+        "Zimbabwe banned exports of lithium ore, the mines ministry said on Tuesday.",
+        published=date(2022, 12, 20),
+    )
+    assert (e.type, e.actor, e.valid_from) == ("export_ban", "ZWE", None)
+
+
+def test_datetime_published_is_accepted_as_its_date() -> None:
+    (e,) = extract("China halted exports of gallium on Tuesday.", published=datetime(2010, 9, 24, 8))
+    assert e.published == date(2010, 9, 24) and e.valid_from == date(2010, 9, 21)
+
+
+def test_blank_pipeline_reads_no_model_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spacy
+
+    from critmin.events import extract as mod
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("spacy.load called: a model would be read")
+
+    monkeypatch.setattr(spacy, "load", refuse)
+    mod._pipeline.cache_clear()
+    nlp, _, _ = mod._pipeline()
+    assert nlp.meta["name"] == "pipeline" and nlp.pipe_names == [
+        "sentencizer",
+        "critmin_line_breaks",
+        "entity_ruler",
+    ]
+    assert not any(n.startswith("en_core") for n in sys.modules)
+    assert extract("Indonesia banned nickel ore exports.")[0].actor == "IDN"
+
+
+def test_empty_text_gives_no_events() -> None:
+    assert extract("   ", published=date(2026, 1, 1)) == []
+    assert extract("Nothing about minerals happened today.") == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"text": b"bytes"}, "text"),
+        ({"text": None}, "text"),
+        ({"text": "x", "published": "2026-01-17"}, "published"),
+        ({"text": "x", "published": 20260117}, "published"),
+        ({"text": "x", "source": 3}, "source"),
+    ],
+)
+def test_bad_input_names_the_field(kwargs: dict[str, object], field: str) -> None:
+    text = kwargs.pop("text")
+    with pytest.raises(TypeError, match=rf"^{field} must be"):
+        extract(text, **kwargs)  # type: ignore[arg-type]
+
+
+def test_to_row_follows_the_event_contract() -> None:
+    (e,) = extract(HALT, published=date(2010, 9, 24), source="test desk")
+    row = e.to_row()
+    assert list(row) == [
+        "event_id", "type", "actor", "targets", "commodities", "hs_codes", "valid_from",
+        "valid_to", "status", "fraction", "title", "evidence", "publisher", "url", "published",
+        "notes",
+    ]  # fmt: skip
+    assert row["event_id"] == "chn-rare-earths-2010"
+    assert (row["targets"], row["commodities"], row["publisher"]) == ("JPN", "rare_earths", "test desk")
+    assert 0 < e.confidence <= 1
+
+
+def test_actor_is_never_its_own_target() -> None:
+    text = (
+        "China restricted exports of graphite from China to Japan and the United States from 1 December 2023."
+    )
+    for e in extract(text, published=date(2023, 10, 20)):
+        assert e.actor not in e.targets, e
