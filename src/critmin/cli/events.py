@@ -200,25 +200,19 @@ def alerts(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Alerts as of a date: waivers and restrictions starting or ending, restrictions on exposed minerals."""
-    from critmin.events import alerts as alerting
-    from critmin.profiles import country_profile
+    from critmin.events.service import register_alerts
 
     def job() -> None:
         watched = [c.upper() for c in (country or ["IND", "JPN"])]
         when = _day(as_of, "--as-of") or date.today()
-        db = ctx.obj.open()
-        events = db.events()
-        events = events[[c for c in alerting.EVENT_COLUMNS if c in events.columns]]
-        profiles = [country_profile(db, code, year).assign(importer=code) for code in watched]
-        exposures = pd.concat(profiles, ignore_index=True)
-        found = alerting.evaluate(
-            events,
+        found = register_alerts(
+            ctx.obj.open(),
             when,
             watched,
-            exposures,
             horizon_days=horizon,
             reliance_threshold=reliance,
             concentration_threshold=concentration,
+            year=year,
         )
         if fmt is not Format.table:
             show(found, fmt)
@@ -252,38 +246,19 @@ def scenario(
 ) -> None:
     """Turn an event into a scenario and run it; the result names the event and its source."""
     from critmin.cli.scenario import PERCENT, RUN_COLUMNS
-    from critmin.events.scenario import from_event
+    from critmin.events.service import event_scenario
     from critmin.scenarios.run import run_scenario
 
     def job() -> None:
         db = ctx.obj.open()
-        events = db.events()
-        hit = events[events["event_id"] == event_id]
-        if hit.empty:
-            raise CritminError(f"no event {event_id!r}; see `critmin events list`")
-        row = hit.iloc[0].copy()
-        codes = db.hs_codes()
-        hs92 = codes[codes["nomenclature"] == "HS92"]
-        named = [c for c in str(row.get("commodities") or "").split(",") if c]
-        listed = [h for h in str(row.get("hs_codes") or "").split(",") if h]
-        keep = [c for c in named if c in set(hs92["commodity"])]
-        known = [h for h in listed if h in set(hs92.loc[hs92["commodity"].isin(keep), "hs6"])]
-        dropped = [c for c in named if c not in keep] + [h for h in listed if h not in known]
-        if named and not keep:
-            raise CritminError(
-                f"{event_id}: no HS92 trade codes for {', '.join(named)}, so no network to run"
-            )
-        row["commodities"], row["hs_codes"] = ",".join(keep), ",".join(known)
-        if dropped:
+        made = event_scenario(db, event_id, fraction=fraction, duration_days=days, year=year)
+        spec = made.spec
+        if made.dropped:
             console.print(
-                f"note: not in the HS92 trade data, left out: {', '.join(dropped)}",
+                f"note: not in the HS92 trade data, left out: {', '.join(made.dropped)}",
                 markup=False,
                 highlight=False,
             )
-        try:
-            spec = from_event(row, year=year, fraction=fraction, duration_days=days)
-        except ValueError as error:
-            raise CritminError(f"{event_id}: {error}") from None
         result = run_scenario(db, spec)
         frame = result.countries.assign(event_id=event_id)
         if fmt is not Format.table:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from critmin.web.routes import data, jobs, metrics, pages, partnership, scenarios, system
+from critmin.web.routes import data, events, jobs, metrics, pages, partnership, scenarios, system
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
@@ -12,6 +12,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     metrics.router,
     scenarios.router,
     partnership.router,
+    events.router,
     jobs.router,
     pages.router,
 )

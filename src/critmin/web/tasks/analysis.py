@@ -209,3 +209,33 @@ def brief(db_path: Path, params: dict[str, Any], report: Report) -> dict[str, An
             document = print_pdf(html_file, Path(folder) / f"{name}.pdf", browser=browser)
             out["pdf"] = {"filename": f"{name}.pdf", "content": document.read_bytes()}
     return out
+
+
+@task("event_scenario")
+def event_scenario(db_path: Path, params: dict[str, Any], report: Report) -> dict[str, Any]:
+    """A register event's scenario: ``countries``, ``through``, ``flows`` (with ``event_id``), ``notes``."""
+    from critmin.events.service import event_scenario as make
+    from critmin.scenarios.run import run_scenario
+
+    db = open_store(db_path)
+    event_id = str(params["event_id"])
+    made = make(
+        db,
+        event_id,
+        fraction=params.get("fraction"),
+        duration_days=params.get("duration_days"),
+        year=params.get("year"),
+    )
+    report(0.1, f"running {made.spec.name}")
+    result = run_scenario(db, made.spec)
+    notes = [f"event_id: {event_id}", *result.notes]
+    if made.dropped:
+        notes.append(f"not in the HS92 trade data, left out: {', '.join(made.dropped)}")
+    notes += [f"event source: {s.citation} {s.url or ''}".strip() for s in made.spec.sources]
+    return {
+        "countries": result.countries.assign(event_id=event_id),
+        "through": result.through.assign(event_id=event_id),
+        "flows": result.flows.assign(event_id=event_id),
+        "notes": notes,
+        "event": pd.DataFrame([{"event_id": event_id, "scenario": made.spec.name}]),
+    }
