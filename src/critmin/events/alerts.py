@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.events.contract import EVENT_TYPES, STATUSES
+
 EVENT_COLUMNS = (
     "event_id",
     "type",
@@ -75,25 +77,6 @@ REQUIRED_EVENT_COLUMNS = (
     "published",
 )
 """Columns :func:`evaluate` needs; the others of :data:`EVENT_COLUMNS` are optional."""
-
-EVENT_TYPES = frozenset(
-    {
-        "export_control",
-        "export_ban",
-        "import_restriction",
-        "sanction",
-        "sanction_waiver",
-        "agreement",
-        "working_group",
-        "investment",
-        "stockpile",
-        "supply_disruption",
-        "travel_advisory",
-        "election",
-        "other",
-    }
-)
-STATUSES = frozenset({"announced", "in_force", "suspended", "expired", "lifted", "proposed"})
 
 DATED_TYPES = frozenset({"sanction_waiver", "export_control", "export_ban", "import_restriction", "sanction"})
 """Waivers and restrictions whose start and end raise ``starts_soon`` / ``expires_soon``."""

@@ -36,21 +36,6 @@ from typing import Any
 
 from critmin.events.gazetteer import CRITICAL_MINERALS, commodity_entries, country_entries
 
-EVENT_TYPES: tuple[str, ...] = (
-    "export_control",
-    "export_ban",
-    "import_restriction",
-    "sanction",
-    "sanction_waiver",
-    "agreement",
-    "working_group",
-    "investment",
-    "stockpile",
-    "supply_disruption",
-    "travel_advisory",
-    "election",
-    "other",
-)
 COOPERATIVE = frozenset({"agreement", "working_group", "investment"})
 RESTRICTIVE = frozenset({"export_control", "export_ban", "import_restriction"})
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 from critmin.data import reference_path
 from critmin.errors import CritminError, IngestError
+from critmin.events.contract import EVENT_TYPES, STATUSES
 from critmin.harmonize.commodities import catalog
 from critmin.harmonize.countries import known_codes
 from critmin.ingest.base import Parsed, SourceInfo, sha256_of
@@ -39,25 +40,6 @@ from critmin.schema import EVENTS
 if TYPE_CHECKING:
     from critmin.api import Critmin
 
-TYPES = (
-    "export_control",
-    "export_ban",
-    "import_restriction",
-    "sanction",
-    "sanction_waiver",
-    "agreement",
-    "working_group",
-    "investment",
-    "stockpile",
-    "supply_disruption",
-    "travel_advisory",
-    "election",
-    "other",
-)
-"""Allowed values of ``type``."""
-
-STATUSES = ("announced", "in_force", "suspended", "expired", "lifted", "proposed")
-"""Allowed values of ``status``."""
 
 REQUIRED = ("event_id", "type", "actor", "valid_from", "status", "title", "evidence", "publisher", "url")
 """Fields that may not be empty."""
@@ -149,8 +131,10 @@ def validate_record(
             column="event_id",
             **where,
         )
-    if text["type"] not in TYPES:
-        raise IngestError(f"unknown type {text['type']!r}; one of {', '.join(TYPES)}", column="type", **where)
+    if text["type"] not in EVENT_TYPES:
+        raise IngestError(
+            f"unknown type {text['type']!r}; one of {', '.join(EVENT_TYPES)}", column="type", **where
+        )
     if text["status"] not in STATUSES:
         raise IngestError(
             f"unknown status {text['status']!r}; one of {', '.join(STATUSES)}", column="status", **where

@@ -24,8 +24,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmin.events import service
+from critmin.events.contract import EVENT_TYPES, STATUSES
 from critmin.events.extract import extract as propose
-from critmin.events.register import STATUSES, TYPES
 from critmin.web.deps import Jobs, Limit, Offset, Store, keyed_store, store_key
 from critmin.web.responses import TableFormat, records, table_response
 from critmin.web.routes.data import Fmt
@@ -41,7 +41,7 @@ DATE_COLUMNS = ("valid_from", "valid_to", "published")
 MAX_TEXT = 100_000
 """Longest text ``/api/events/extract`` reads (characters)."""
 MAX_WATCHED = 10
-EventType = Literal[TYPES]  # type: ignore[valid-type]
+EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 EventStatus = Literal[STATUSES]  # type: ignore[valid-type]
 EventId = Annotated[str, PathParam(pattern=SLUG, description="An event's id (a slug).")]
 Code = Annotated[str | None, Query(pattern=ISO3, description="ISO3 (or bloc) code.")]
