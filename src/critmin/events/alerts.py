@@ -40,27 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin.events.contract import EVENT_TYPES, STATUSES
-
-EVENT_COLUMNS = (
-    "event_id",
-    "type",
-    "actor",
-    "targets",
-    "commodities",
-    "hs_codes",
-    "valid_from",
-    "valid_to",
-    "status",
-    "fraction",
-    "title",
-    "evidence",
-    "publisher",
-    "url",
-    "published",
-    "notes",
-)
-"""The columns of an event row (the shared contract of :mod:`critmin.events`)."""
+from critmin.events.contract import EVENT_COLUMNS, EVENT_TYPES, STATUSES
 
 REQUIRED_EVENT_COLUMNS = (
     "event_id",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from critmin.schema import TABLES
+
 EVENT_TYPES: tuple[str, ...] = (
     "export_control",
     "export_ban",
@@ -21,3 +23,6 @@ EVENT_TYPES: tuple[str, ...] = (
 
 STATUSES: tuple[str, ...] = ("announced", "in_force", "suspended", "expired", "lifted", "proposed")
 """Allowed values of an event's ``status``."""
+
+EVENT_COLUMNS: tuple[str, ...] = tuple(TABLES["events"].column_names)
+"""The columns of an event row: those of the store's ``events`` table."""
