@@ -28,6 +28,7 @@ REQUIRED_IDS = {
     "chn-rare-earths-2025-10-suspension",
     "idn-nickel-ore-ban-2020",
     "cod-cobalt-suspension-2025",
+    "cod-cobalt-quota-2025",
     "ind-jpn-jwg-critical-minerals-2026",
     "usa-chabahar-waiver-2025",
     "ind-iran-travel-advisory-2026",
@@ -134,7 +135,7 @@ def test_duplicate_id_in_file_is_refused(tmp_path: Path) -> None:
     lines = register.bundled_path().read_text().splitlines()
     path = tmp_path / "dup.csv"
     path.write_text("\n".join([*lines, lines[1]]) + "\n")
-    with pytest.raises(IngestError, match=r"line 16.*already used on line 2"):
+    with pytest.raises(IngestError, match=rf"line {len(lines) + 1}.*already used on line 2"):
         register.read_events(path)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from critmin.cli import corpus as corpus_commands
 from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 from critmin.errors import CritminError
@@ -16,6 +17,8 @@ from critmin.errors import CritminError
 app = typer.Typer(
     help="The event register: list, show and add events with their sources.", no_args_is_help=True
 )
+
+app.add_typer(corpus_commands.app, name="corpus")
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")]
 
