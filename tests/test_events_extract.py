@@ -198,3 +198,77 @@ def test_actor_is_never_its_own_target() -> None:
     )
     for e in extract(text, published=date(2023, 10, 20)):
         assert e.actor not in e.targets, e
+
+
+def _one(text: str, published: date) -> ProposedEvent:
+    (e,) = extract(text, published=published, source="test")
+    return e
+
+
+def test_a_ban_with_immediate_effect_starts_on_the_publication_date() -> None:
+    e = _one(
+        "Chile will ban exports of copper to the United States with immediate effect, "
+        "its trade ministry said on Tuesday, a day after Washington's new measures.",
+        date(2024, 12, 3),
+    )
+    assert (e.type, e.actor, e.targets, e.commodities) == ("export_ban", "CHL", ("USA",), ("copper",))
+    assert e.valid_from == date(2024, 12, 3)
+    assert "publication date" in e.notes
+
+
+def test_lifting_a_ban_for_quotas_ends_the_ban_and_starts_a_control() -> None:
+    events = extract(
+        "Zambia said it will lift its cobalt export ban on October 16, replacing it with annual quotas.",
+        published=date(2025, 9, 22),
+    )
+    by_type = {e.type: e for e in events}
+    assert set(by_type) == {"export_ban", "export_control"}
+    ban, quota = by_type["export_ban"], by_type["export_control"]
+    assert (ban.valid_from, ban.valid_to, ban.status) == (None, date(2025, 10, 16), "in_force")
+    assert (quota.actor, quota.commodities, quota.valid_from) == ("ZMB", ("cobalt",), date(2025, 10, 16))
+
+
+def test_an_import_measure_targets_the_origin() -> None:
+    e = _one(
+        "The United States banned imports of aluminium and nickel of Russian origin.",
+        date(2024, 4, 13),
+    )
+    assert (e.type, e.actor, e.targets) == ("import_restriction", "USA", ("RUS",))
+    tariff = _one(
+        "The United States raised Section 301 tariff rates on tungsten products from China.",
+        date(2024, 12, 16),
+    )
+    assert (tariff.type, tariff.actor, tariff.targets) == ("import_restriction", "USA", ("CHN",))
+
+
+def test_a_dotted_country_pair_names_both_parties() -> None:
+    e = _one(
+        "Officials met at the second U.S.-Canada Critical Minerals Working Group on June 17.",
+        date(2020, 6, 20),
+    )
+    assert e.type == "working_group" and {e.actor, *e.targets} == {"USA", "CAN"}
+    assert "U.S.-Canada" in e.evidence
+
+
+def test_launching_an_initiative_is_an_agreement() -> None:
+    e = _one(
+        "The foreign ministers of India, the US, Japan and Australia launched the Quad Critical Minerals "
+        "Initiative on July 1, 2025.",
+        date(2025, 7, 2),
+    )
+    assert e.type == "agreement" and {e.actor, *e.targets} == {"IND", "USA", "JPN", "AUS"}
+    assert e.valid_from == date(2025, 7, 1)
+
+
+def test_disruption_and_restriction_cues_need_a_named_commodity() -> None:
+    assert (
+        extract("Dependence on one nation could lead to supply disruptions.", published=date(2025, 7, 2))
+        == []
+    )
+    assert (
+        extract("China tightened its limits on exports of critical minerals.", published=date(2025, 7, 2))
+        == []
+    )
+    e = _one("Rebels in Myanmar disrupt the trade in heavy rare earths.", date(2025, 3, 28))
+    assert (e.type, e.actor) == ("supply_disruption", "MMR")
+    assert "rare_earths_heavy" in e.commodities

@@ -53,12 +53,12 @@ _DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _FROM_CUES = frozenset(
-    {"from", "starting", "start", "effective", "since", "beginning", "begin", "begins", "as"}
+    {"from", "starting", "start", "effective", "since", "beginning", "begin", "begins", "as", "dates"}
 )
 _FROM_PHRASES = ("take effect", "takes effect", "took effect", "come into force", "enter into force")
 _TO_CUES = frozenset({"until", "till", "through", "expires", "expire", "expiring", "ends", "end"})
 _REPORTING = frozenset(
-    {"said", "says", "told", "announced", "reported", "seen", "stated", "confirmed", "added"}
+    {"said", "says", "told", "announced", "reported", "seen", "stated", "confirmed", "added", "published"}
 )
 _AUX = frozenset({"was", "were", "is", "are", "be", "been", "had", "has", "have", "will", "that", "would"})
 _DATELINE_AFTER = re.compile(r"^\s*\((?:[A-Z][A-Za-z]*\s?){1,3}\)")
@@ -69,6 +69,10 @@ _FUTURE = re.compile(r"\b(?:will|shall|to be|set to|plans? to|planned|decided to
 _PROPOSED = re.compile(r"\b(?:considering (?:a|an|whether|to)|weighing|proposed|draft|mulls)\b", re.I)
 _LIFTED = re.compile(r"\b(?:lifted|lifts|lift the|scrapped|revoked|ended)\b", re.I)
 _SUSPENDED_STATUS = re.compile(r"\b(?:suspended the (?:controls|ban)|paused)\b", re.I)
+_LIFTING_BAN = re.compile(r"\b(?:lift|lifts|lifted|lifting|end|ends|ended|ending)\b[^.]{0,40}\bban\b", re.I)
+_IMMEDIATE = re.compile(r"\b(?:with immediate effect|effective immediately|immediately)\b", re.I)
+#: "U.S.-Canada": split a country pair whose first name ends in a dot (same length, same offsets).
+_DOTTED_PAIR = re.compile(r"(?<=\.)-(?=[A-Z])")
 
 
 @dataclass
@@ -264,6 +268,22 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
         ],
         "import_restriction": [
             [
+                {"LOWER": {"IN": ["tariff", "tariffs"]}},
+                {"LOWER": {"IN": ["rate", "rates", "increase", "increases", "hike", "hikes"]}},
+            ],
+            [
+                {
+                    "LOWER": {
+                        "IN": [
+                            *("impose", "imposes", "imposed", "raise", "raises", "raised"),
+                            *("increase", "increased", "increasing", "higher"),
+                        ]
+                    }
+                },
+                {"OP": "{0,4}"},
+                {"LOWER": {"IN": ["tariff", "tariffs"]}},
+            ],
+            [
                 {"LOWER": {"IN": ["import", "imports"]}},
                 {"LOWER": {"IN": ["ban", "bans", "restrictions", "controls", "quota", "quotas", "curbs"]}},
             ],
@@ -314,6 +334,15 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"TEXT": {"IN": ["Partnership", "Framework"]}}],
             _tok("critical minerals partnership"),
             _tok("new partnership"),
+            [
+                {"LOWER": {"IN": ["launch", "launched", "launches", "launching"]}},
+                {"OP": "{0,6}"},
+                {"LOWER": "initiative"},
+            ],
+        ],
+        "export_quota": [[{"LOWER": {"IN": ["quota", "quotas"]}}]],
+        "disruption_verb": [
+            [{"LOWER": {"IN": ["disrupt", "disrupts", "disrupted", "disrupting", "throttle", "throttled"]}}]
         ],
         "stockpile": [
             [
@@ -526,11 +555,30 @@ def _unique(codes: list[str]) -> list[str]:
     return list(dict.fromkeys(c for c in codes if c))
 
 
+def _words_before(sent: Any, start: int) -> tuple[str, str]:
+    """The two words before a token, skipping "the" ("to the United States")."""
+    words = [t.lower_ for t in sent.doc[max(0, start - 3) : start]]
+    if words and words[-1] == "the":
+        words.pop()
+    words = ["", "", *words]
+    return words[-1], words[-2]
+
+
+def _import_targets(sent: Any) -> list[str]:
+    """Origins named by an import measure: "of Russian origin", "Russian-origin", "imports from X"."""
+    out: list[str] = []
+    for e in _ents(sent, ("GPE", "NORP")):
+        prev, _ = _words_before(sent, e.start)
+        nxt = sent.doc[e.end : e.end + 2].text.lower().replace(" ", "")
+        if prev == "from" or nxt.startswith(("origin", "-origin")):
+            out.append(e.ent_id_)
+    return out
+
+
 def _export_targets(sent: Any) -> list[str]:
     out: list[str] = []
     for e in _ents(sent, ("GPE", "NORP")):
-        prev = sent.doc[e.start - 1].lower_ if e.start > 0 else ""
-        prev2 = sent.doc[e.start - 2].lower_ if e.start > 1 else ""
+        prev, prev2 = _words_before(sent, e.start)
         nxt = sent.doc[e.end : e.end + 2].text.lower().replace(" ", "")
         if (prev in ("to", "against") and prev2 not in ("according", "due", "prior")) or nxt.startswith(
             "-bound"
@@ -605,7 +653,7 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
     if not text.strip():
         return []
     nlp, strong, weak = _pipeline()
-    doc = nlp(text)
+    doc = nlp(_DOTTED_PAIR.sub(" ", text))
     sents = list(doc.sents)
     drafts: list[_Draft] = []
     last_parties: list[str] = []
@@ -626,9 +674,10 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
         return None
 
     for i, sent in enumerate(sents):
+        said = text[sent.start_char : sent.end_char].strip()
         sent_countries = _unique([e.ent_id_ for e in _ents(sent, ("GPE", "ORG", "NORP"))])
         comms = _unique([e.ent_id_ for e in _ents(sent, "COMMODITY")])
-        kinds = _unique([nlp.vocab.strings[m[0]] for m in strong(sent.as_doc())])
+        kinds = _cue_kinds(_unique([nlp.vocab.strings[m[0]] for m in strong(sent.as_doc())]), comms)
         weak_kinds = _unique([nlp.vocab.strings[m[0]] for m in weak(sent.as_doc())])
         # suppressions: the specific cue wins over the generic one
         if "working_group" in kinds or ("investment" in kinds and "partnership" in sent.text.lower()):
@@ -637,7 +686,8 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
             kinds = [k for k in kinds if k != "agreement"]
         if "sanction_waiver" in kinds:
             kinds = [k for k in kinds if k != "sanction"]
-        if "export_ban" in kinds and "export_control" in kinds:
+        lifting = bool(_LIFTING_BAN.search(sent.text))
+        if "export_ban" in kinds and "export_control" in kinds and not lifting:
             kinds = [k for k in kinds if k != "export_control"]
         if "travel_advisory" in kinds and not re.search(r"travel|visit|avoid|leave|return", sent.text, re.I):
             kinds = [k for k in kinds if k != "travel_advisory"]
@@ -665,7 +715,9 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
                     draft.targets = [p for p in draft.parties if p != draft.actor]
             else:
                 targets: list[str] = []
-                if kind in RESTRICTIVE:
+                if kind == "import_restriction":
+                    targets = _import_targets(sent)
+                elif kind in RESTRICTIVE:
                     targets = _export_targets(sent)
                 elif kind == "travel_advisory":
                     targets = _advisory_targets(sent)
@@ -677,31 +729,60 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
                     targets = _unique(targets + [c for c in _ents_codes(sent) if c != actor])
                 draft = find(kind, actor, [])
                 if draft is None:
-                    if kind in RESTRICTIVE and not comms:
+                    if kind in RESTRICTIVE and not [c for c in comms if c != CRITICAL_MINERALS]:
                         continue
                     draft = _Draft(kind, actor, [actor], [], [], [], actor_explicit=explicit)
                     drafts.append(draft)
                 draft.targets = _unique(draft.targets + [t for t in targets if t != draft.actor])
             handled = True
-            _absorb(draft, sent.text.strip(), comms, dates, low)
+            _absorb(draft, said, comms, _dates_for(kind, dates, low, lifting, pub), low)
         if not handled:
             for kind in weak_kinds + [k for k in kinds if k in RESTRICTIVE]:
                 draft = find(kind, "", [])
                 if draft is not None:
-                    _absorb(draft, sent.text.strip(), [], dates, low, fill_only=True)
+                    _absorb(draft, said, [], dates, low, fill_only=True)
                     handled = True
                     break
-        if not handled and is_cont and drafts and drafts[-1].sentences[-1] == sents[i - 1].text.strip():
+        previous = text[sents[i - 1].start_char : sents[i - 1].end_char].strip() if i else ""
+        if not handled and is_cont and drafts and drafts[-1].sentences[-1] == previous:
             d = drafts[-1]
             if d.type in ("sanction", "sanction_waiver", "travel_advisory"):
                 d.targets = _unique(d.targets + [c for c in _ents_codes(sent) if c != d.actor])
-                d.sentences.append(sent.text.strip())
+                d.sentences.append(said)
         if len(sent_countries) >= 2:
             last_parties = sent_countries
         places = _unique([e.ent_id_ for e in _ents(sent, "ORG") + _ents(sent, "GPE")])
         if places:
             last_country = places[0]
     return [_finish(d, pub, source) for d in drafts]
+
+
+def _cue_kinds(kinds: list[str], comms: list[str]) -> list[str]:
+    """Map auxiliary cues to event types: a quota restricts exports; "disrupt" needs a commodity."""
+    out = [k for k in kinds if k not in ("export_quota", "disruption_verb")]
+    if "export_quota" in kinds and not {"import_restriction", "export_control"} & set(out):
+        out.append("export_control")
+    named = [c for c in comms if c != CRITICAL_MINERALS]
+    if "disruption_verb" in kinds and named and "supply_disruption" not in out:
+        out.append("supply_disruption")
+    return out
+
+
+def _dates_for(
+    kind: str, dates: list[tuple[str, int, date, str]], low: str, lifting: bool, published: date | None
+) -> list[tuple[str, int, date, str]]:
+    """A sentence's dates as they apply to one event type.
+
+    The date of a ban being lifted ends the ban; a restriction "with immediate effect" starts on
+    the publication date when the sentence gives no start.
+    """
+    if kind == "export_ban" and lifting:
+        return [("valid_to" if r in ("valid_from", "other") else r, s, d, n) for r, s, d, n in dates]
+    starts = any(r == "valid_from" for r, *_ in dates)
+    if kind in RESTRICTIVE and published and _IMMEDIATE.search(low) and not starts:
+        note = "'with immediate effect' read as the publication date"
+        return [*dates, ("valid_from", 2, published, note)]
+    return dates
 
 
 def _ents_codes(sent: Any) -> list[str]:
