@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_scenarios.py
 	$(BIN)/python benchmarks/bench_derisk.py
+	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_web.py
 
 
