@@ -272,3 +272,50 @@ def test_disruption_and_restriction_cues_need_a_named_commodity() -> None:
     e = _one("Rebels in Myanmar disrupt the trade in heavy rare earths.", date(2025, 3, 28))
     assert (e.type, e.actor) == ("supply_disruption", "MMR")
     assert "rare_earths_heavy" in e.commodities
+
+
+def test_a_treasury_designation_is_a_sanction_on_the_country_named() -> None:
+    events = extract(
+        "Treasury Sanctions Key Gems Enterprise in Burma\n"
+        "Today, the U.S. Department of the Treasury's Office of Foreign Assets Control (OFAC) designated "
+        "Myanma Gems Enterprise, a Burmese state-owned entity.",
+        published=date(2021, 4, 8),
+    )
+    (e,) = events
+    assert (e.type, e.actor, e.targets, e.valid_from) == ("sanction", "USA", ("MMR",), date(2021, 4, 8))
+
+
+def test_an_exemption_from_sanctions_is_a_waiver_and_the_sanction_stays_apart() -> None:
+    events = extract(
+        "The United States has exempted India from certain sanctions for the development of Chabahar "
+        "port in Iran.\nThe US on Monday imposed the toughest-ever sanctions on Iran.",
+        published=date(2018, 11, 7),
+    )
+    by_type = {e.type: e for e in events}
+    assert set(by_type) == {"sanction_waiver", "sanction"}
+    assert by_type["sanction_waiver"].actor == "USA"
+    assert {"IND", "IRN"} <= set(by_type["sanction_waiver"].targets)
+    assert (by_type["sanction"].targets, by_type["sanction"].valid_from) == (("IRN",), date(2018, 11, 5))
+
+
+def test_do_not_travel_advice_takes_its_issuer_from_the_heading() -> None:
+    e = _one(
+        "Official advice for New Zealanders living and travelling overseas\n"
+        "Do not travel to Niger due to the threat of terrorism and kidnapping.",
+        date(2023, 7, 27),
+    )
+    assert (e.type, e.actor, e.targets) == ("travel_advisory", "NZL", ("NER",))
+
+
+def test_plans_to_stockpile_and_stake_acquisitions() -> None:
+    e = _one(
+        "The European Union is pushing ahead with plans to stockpile critical materials.", date(2026, 2, 4)
+    )
+    assert (e.type, e.actor) == ("stockpile", "EUU")
+    e = _one(
+        "The Saudi Arabian company completed the acquisition of a 10% stake in Brazil's Vale Base Metals, "
+        "a producer of copper and nickel.",
+        date(2024, 5, 1),
+    )
+    assert e.type == "investment" and {e.actor, *e.targets} == {"SAU", "BRA"}
+    assert set(e.commodities) == {"copper", "nickel"}

@@ -38,6 +38,7 @@ from critmin.events.gazetteer import CRITICAL_MINERALS, commodity_entries, count
 
 COOPERATIVE = frozenset({"agreement", "working_group", "investment"})
 RESTRICTIVE = frozenset({"export_control", "export_ban", "import_restriction"})
+_ONE_ISSUER = frozenset({"sanction", "sanction_waiver", "travel_advisory"})
 
 _MONTHS = (
     r"Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
@@ -295,6 +296,11 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
         ],
         "sanction_waiver": [
             [
+                {"LOWER": {"IN": ["exempted", "exempts", "exempt", "exemption", "exception"]}},
+                {"OP": "{0,4}"},
+                {"LOWER": {"IN": ["sanction", "sanctions"]}},
+            ],
+            [
                 {"LOWER": {"IN": ["sanction", "sanctions"]}},
                 {"LOWER": {"IN": ["waiver", "waivers", "exemption", "exemptions"]}},
             ],
@@ -311,6 +317,11 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                 {"LOWER": {"IN": ["on", "against"]}},
             ],
             [{"LOWER": {"IN": ["imposed", "imposes", "impose", "new"]}}, {"LOWER": "sanctions"}],
+            [
+                {"LOWER": {"IN": ["treasury", "ofac"]}},
+                {"IS_PUNCT": True, "OP": "?"},
+                {"LOWER": {"IN": ["sanctions", "sanctioned", "designates", "designated"]}},
+            ],
         ],
         "working_group": [
             _tok("joint working group"),
@@ -323,6 +334,8 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"LOWER": {"IN": ["invest", "invests", "invested", "investing"]}}, {"LOWER": "in"}],
             [{"LOWER": {"IN": ["to", "will"]}}, {"LOWER": "invest"}],
             [{"LOWER": {"IN": ["investment", "investments"]}}, {"LOWER": {"IN": ["in", "towards", "into"]}}],
+            [{"LOWER": {"IN": ["acquisition", "acquire", "acquired", "acquires", "acquiring"]}}],
+            [{"LOWER": {"IN": ["stake", "stakes"]}}, {"LOWER": "in"}],
             _tok("equity stake"),
             _tok("equity investment"),
             _tok("equity finance"),
@@ -350,6 +363,7 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                 {"LOWER": {"IN": ["stockpile", "stockpiles", "reserve", "reserves"]}},
             ],
             [{"LOWER": "stockpiling"}, {"LOWER": {"IN": ["programme", "program", "plan"]}}],
+            [{"LOWER": {"IN": ["to", "will", "joint"]}}, {"LOWER": {"IN": ["stockpile", "stockpiling"]}}],
         ],
         "supply_disruption": [
             _tok("force majeure"),
@@ -366,6 +380,9 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
             _tok("avoid travel"),
             _tok("avoid visiting"),
             _tok("avoid all travel"),
+            _tok("do not travel"),
+            _tok("reconsider travel"),
+            _tok("reconsider your need to travel"),
         ],
         "election": [
             [{"LOWER": {"IN": ["election", "elections", "polls", "referendum", "vote"]}}],
@@ -436,8 +453,6 @@ def _pipeline() -> Any:
 
 def _parse_date(m: re.Match[str], published: date | None, future: bool) -> tuple[date | None, str]:
     """Resolve one date phrase; returns (date or None, note)."""
-    import dateparser
-
     text = m.group(0)
     if m.group("part"):
         year = int(m.group("py"))
@@ -467,16 +482,9 @@ def _parse_date(m: re.Match[str], published: date | None, future: bool) -> tuple
         return None, f"'{text}' not resolved: no publication date"
     if not has_year:
         s = f"{s} {published.year}"  # type: ignore[union-attr]
-    settings: dict[str, Any] = {
-        "PREFER_DATES_FROM": "future" if future else "past",
-        "PREFER_DAY_OF_MONTH": "first",
-        "RETURN_AS_TIMEZONE_AWARE": False,
-    }
-    if base is not None:
-        settings["RELATIVE_BASE"] = base
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = dateparser.parse(s, languages=["en"], settings=settings)
+    parsed = _plain_date(s)
+    if parsed is None:
+        parsed = _dateparser(s, future, base)
     if parsed is None:
         return None, f"'{text}' not parsed"
     d = parsed.date()
@@ -487,6 +495,36 @@ def _parse_date(m: re.Match[str], published: date | None, future: bool) -> tuple
             d = d.replace(year=d.year - 1)
     note = f"'{text}' read as {d.isoformat()}" if m.group("m3") else ""
     return d, note
+
+
+_PLAIN_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%B %Y", "%b %Y")
+
+
+def _plain_date(s: str) -> datetime | None:
+    """A day-month-year or month-year phrase (the usual case) read without dateparser, which is slow."""
+    clean = " ".join(s.replace(",", " ").replace(" of ", " ").split())
+    for fmt in _PLAIN_FORMATS:
+        try:
+            return datetime.strptime(clean, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _dateparser(s: str, future: bool, base: datetime | None) -> datetime | None:
+    import dateparser
+
+    settings: dict[str, Any] = {
+        "PREFER_DATES_FROM": "future" if future else "past",
+        "PREFER_DAY_OF_MONTH": "first",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    if base is not None:
+        settings["RELATIVE_BASE"] = base
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed: datetime | None = dateparser.parse(s, languages=["en"], settings=settings)
+    return parsed
 
 
 def _reported(before: str, last2: list[str]) -> bool:
@@ -548,7 +586,11 @@ def _check(text: object, published: object, source: object) -> date | None:
 
 def _ents(sent: Any, label: str | tuple[str, ...]) -> list[Any]:
     labels = (label,) if isinstance(label, str) else label
-    return [e for e in sent.ents if e.label_ in labels]
+    cache = sent.doc.user_data.setdefault("critmin_sentence_ents", {})
+    key = (sent.start, sent.end)
+    if key not in cache:
+        cache[key] = list(sent.ents)  # Span.ents rescans the document on every call
+    return [e for e in cache[key] if e.label_ in labels]
 
 
 def _unique(codes: list[str]) -> list[str]:
@@ -585,6 +627,19 @@ def _export_targets(sent: Any) -> list[str]:
         ):
             out.append(e.ent_id_)
     return out
+
+
+def _sanction_targets(sent: Any) -> list[str]:
+    """Countries a sanction is "on" or "against" (within three words), else "in" (two words)."""
+    on: list[str] = []
+    inside: list[str] = []
+    for e in _ents(sent, ("GPE", "NORP", "LOC")):
+        window = [t.lower_ for t in sent.doc[max(sent.start, e.start - 3) : e.start]]
+        if "on" in window or "against" in window:
+            on.append(e.ent_id_)
+        elif "in" in window[-2:]:
+            inside.append(e.ent_id_)
+    return on or inside
 
 
 def _advisory_targets(sent: Any) -> list[str]:
@@ -668,6 +723,8 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
                     return d
             elif not actor or d.actor == actor:
                 return d
+            elif kind in _ONE_ISSUER and actor in d.targets:
+                return d  # the same measure, its actor misread as one of its targets
             elif not d.actor:
                 d.actor, d.parties = actor, [actor]
                 return d
@@ -721,11 +778,15 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
                     targets = _export_targets(sent)
                 elif kind == "travel_advisory":
                     targets = _advisory_targets(sent)
+                elif kind == "sanction":
+                    targets = _sanction_targets(sent)
                 actor = _election_actor(sent) if kind == "election" else _actor(sent, targets)
                 explicit = bool(actor)
                 if not actor:
                     actor = last_country
-                if kind in ("sanction", "sanction_waiver", "travel_advisory"):
+                if kind == "sanction" and not targets:
+                    targets = [c for c in _ents_codes(sent) if c != actor]
+                elif kind in ("sanction_waiver", "travel_advisory"):
                     targets = _unique(targets + [c for c in _ents_codes(sent) if c != actor])
                 draft = find(kind, actor, [])
                 if draft is None:
@@ -752,6 +813,7 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
         if len(sent_countries) >= 2:
             last_parties = sent_countries
         places = _unique([e.ent_id_ for e in _ents(sent, "ORG") + _ents(sent, "GPE")])
+        places = places or _unique([e.ent_id_ for e in _ents(sent, "NORP")])
         if places:
             last_country = places[0]
     return [_finish(d, pub, source) for d in drafts]
@@ -807,7 +869,7 @@ def _absorb(
             continue
         key = "valid_to" if role == "valid_to" else "valid_from"
         current = d.dates.get(key)
-        if fill_only and current is not None:
+        if fill_only and current is not None and strength <= current[0]:
             continue
         if current is None or strength > current[0]:
             d.dates[key] = (strength, value)
