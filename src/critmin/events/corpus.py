@@ -316,34 +316,45 @@ class Restored:
         return self.text is not None
 
 
-def restore(article: Article, content: str, origin: str = "") -> Restored:
+class Page:
+    """A copy of a page, its words indexed by the hash of each run of head words (built once)."""
+
+    def __init__(self, content: str, origin: str = "") -> None:
+        self.origin = origin
+        self.shown = _words(page_text(content))
+        self.keys = [w.lower() for w in self.shown]
+        self._starts: dict[int, dict[str, list[int]]] = {}
+
+    def starts(self, size: int) -> dict[str, list[int]]:
+        """Positions of every run of ``size`` words, by the hash of the run."""
+        if size not in self._starts:
+            index: dict[str, list[int]] = {}
+            for i in range(len(self.keys) - size + 1):
+                index.setdefault(_digest(self.keys[i : i + size]), []).append(i)
+            self._starts[size] = index
+        return self._starts[size]
+
+
+def restore(article: Article, content: str | Page, origin: str = "") -> Restored:
     """Rebuild an article's labelled excerpt from a copy of its page (HTML or text).
 
     Each paragraph is the run of ``words`` page words whose first :data:`HEAD_WORDS` words and
     whole run match the fingerprints. The excerpt keeps the page's own wording and case, one
     paragraph per line. If any paragraph is missing or reworded, no text is returned.
     """
-    shown = _words(page_text(content))
-    keys = [w.lower() for w in shown]
-    starts: dict[int, dict[str, list[int]]] = {}
+    page = content if isinstance(content, Page) else Page(content, origin)
     lines: list[str] = []
     problems: list[str] = []
     for n, para in enumerate(article.paragraphs, start=1):
-        size = min(HEAD_WORDS, para.words)
-        if size not in starts:
-            index: dict[str, list[int]] = {}
-            for i in range(len(keys) - size + 1):
-                index.setdefault(_digest(keys[i : i + size]), []).append(i)
-            starts[size] = index
-        hits = starts[size].get(para.head, [])
-        match = next((i for i in hits if _digest(keys[i : i + para.words]) == para.sha256), None)
+        hits = page.starts(min(HEAD_WORDS, para.words)).get(para.head, [])
+        match = next((i for i in hits if _digest(page.keys[i : i + para.words]) == para.sha256), None)
         if match is None:
             problems.append(f"paragraph {n}: " + ("its wording differs" if hits else "not found in the page"))
             continue
-        lines.append(" ".join(shown[match : match + para.words]))
+        lines.append(" ".join(page.shown[match : match + para.words]))
     found = len(article.paragraphs) - len(problems)
     text = "\n".join(lines) + "\n" if not problems else None
-    return Restored(article, text, found, origin, problems)
+    return Restored(article, text, found, origin or page.origin, problems)
 
 
 def fingerprint_folder(drafts: Iterable[Article], folder: Path) -> list[Article]:
@@ -386,17 +397,17 @@ def restore_all(
     fetch
         Reads a URL into text (e.g. :func:`fetch_url`); ``None`` stays offline.
     """
-    pages: list[tuple[str, str]] = []
+    pages: list[Page] = []
     for path in saved:
         try:
-            pages.append((str(path), path.read_text(encoding="utf-8", errors="replace")))
+            pages.append(Page(path.read_text(encoding="utf-8", errors="replace"), str(path)))
         except OSError as error:
             raise CorpusError(f"{path}: cannot read: {error}") from None
     results = []
     for article in articles:
         best = Restored(article, problems=["no saved copy matched"])
-        for origin, content in pages:
-            attempt = restore(article, content, origin)
+        for page in pages:
+            attempt = restore(article, page)
             if attempt.ok or attempt.found > best.found:
                 best = attempt
             if attempt.ok:
