@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.events.corpus import load_manifest, load_texts, restore_all
+from critmin.events.corpus import files_in, load_manifest, load_texts, restore_all
 from critmin.events.evaluate import report, run
 from critmin.events.extract import _pipeline, extract
 from critmin.settings import home
@@ -50,9 +50,8 @@ def texts_at_hand(folder: Path, saved: list[Path]) -> dict[str, str]:
     """Restored texts in ``folder``, plus any article restored offline from the saved pages."""
     articles = load_manifest()
     texts = load_texts(articles, folder)
-    files = [p for s in saved for p in (sorted(s.rglob("*")) if s.is_dir() else [s]) if p.is_file()]
     missing = [a for a in articles if a.id not in texts]
-    for r in restore_all(missing, files, None):
+    for r in restore_all(missing, files_in(saved), None):
         if r.text is not None:
             texts[r.article.id] = r.text
     return texts

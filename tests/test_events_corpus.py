@@ -336,3 +336,10 @@ def test_cli_fingerprints_a_draft(seed: Article, seed_text: str, tmp_path: Path)
     assert load_manifest(out) == [seed]
     assert fingerprint(seed, seed_text) == seed
     assert seed.published == date(2026, 1, 17)
+
+
+def test_cli_restore_names_a_missing_saved_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = CliRunner().invoke(app, ["corpus", "restore", "--saved", str(missing), "--offline"])
+    assert result.exit_code == 1
+    assert f"{missing}: no such file or folder" in " ".join(result.output.split())

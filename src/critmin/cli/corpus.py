@@ -34,18 +34,6 @@ def default_texts() -> Path:
     return home() / "articles"
 
 
-def _saved_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise CritminError(f"{path}: no such file or folder")
-    return files
-
-
 @app.command()
 def restore(
     saved: Annotated[
@@ -59,11 +47,11 @@ def restore(
     manifest: ManifestOption = None,
 ) -> None:
     """Rebuild the labelled texts from saved copies of the pages, then from their URLs."""
-    from critmin.events.corpus import fetch_url, load_manifest, restore_all, save_texts
+    from critmin.events.corpus import fetch_url, files_in, load_manifest, restore_all, save_texts
 
     def job() -> None:
         articles = load_manifest(manifest)
-        results = restore_all(articles, _saved_files(saved or []), None if offline else fetch_url)
+        results = restore_all(articles, files_in(saved or []), None if offline else fetch_url)
         folder = to or default_texts()
         written = save_texts(results, folder)
         frame = pd.DataFrame(

@@ -381,6 +381,25 @@ def fingerprint(article: Article, text: str) -> Article:
 Fetcher = Callable[[str], str]
 
 
+def files_in(paths: Iterable[Path]) -> list[Path]:
+    """The files given, and every file under the folders given (sorted), for :func:`restore_all`.
+
+    Raises
+    ------
+    CorpusError
+        If a path does not exist.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CorpusError(f"{path}: no such file or folder")
+    return files
+
+
 def restore_all(
     articles: Iterable[Article],
     saved: Iterable[Path] = (),
