@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from critmin.events.corpus import files_in, load_manifest, load_texts, restore_all
-from critmin.events.evaluate import report, run
+from critmin.events.evaluate import groups, report, run
 from critmin.events.extract import _pipeline, extract
 from critmin.settings import home
 
@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             for label in r.want:
                 print("   want", label)
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 120):
+        members = groups(results)
         for group, frame in report(results).items():
-            chosen = [r for r in results if group == "all" or r.article.heldout == (group == "heldout")]
+            chosen = members[group]
             labels = sum(len(r.want) for r in chosen)
             print(f"\n{group}: {len(chosen)} articles, {labels} labelled events")
             print(frame.to_string(index=False) if chosen else "  (none)")

@@ -84,7 +84,7 @@ def score(
 ) -> None:
     """Precision and recall per field of the extractor on the articles whose texts are at hand."""
     from critmin.events.corpus import load_manifest, load_texts
-    from critmin.events.evaluate import report, run
+    from critmin.events.evaluate import groups, report, run
 
     def job() -> None:
         articles = load_manifest(manifest)
@@ -102,10 +102,10 @@ def score(
                     console.print(f"   got  {label}", markup=False, highlight=False)
                 for label in r.want:
                     console.print(f"   want {label}", markup=False, highlight=False)
-        tables = report(results)
+        members = groups(results)
         frames = []
-        for group, frame in tables.items():
-            n = sum(1 for r in results if group == "all" or r.article.heldout == (group == "heldout"))
+        for group, frame in report(results).items():
+            n = len(members[group])
             if fmt is Format.table:
                 show(frame, fmt, title=f"{group}: {n} articles", percent=("precision", "recall"))
             frames.append(frame.assign(articles=group, n_articles=n))

@@ -160,11 +160,15 @@ def run(articles: Iterable[Article], texts: dict[str, str]) -> list[ArticleResul
     return results
 
 
-def report(results: Sequence[ArticleResult]) -> dict[str, pd.DataFrame]:
-    """Tables for all articles, those the rules were tuned on, and the held-out ones."""
-    groups = {
-        "all": results,
+def groups(results: Sequence[ArticleResult]) -> dict[str, list[ArticleResult]]:
+    """All articles, those the rules were tuned on, and the held-out ones."""
+    return {
+        "all": list(results),
         "tuned": [r for r in results if not r.article.heldout],
         "heldout": [r for r in results if r.article.heldout],
     }
-    return {name: table(score((r.got, r.want) for r in group)) for name, group in groups.items()}
+
+
+def report(results: Sequence[ArticleResult]) -> dict[str, pd.DataFrame]:
+    """A table per group of :func:`groups`."""
+    return {name: table(score((r.got, r.want) for r in group)) for name, group in groups(results).items()}
