@@ -1,38 +1,37 @@
-"""Benchmark the web server: read latency and throughput under 50 clients, and beside a Monte Carlo job.
+"""Benchmark the web server: first page loads, read latency under 50 clients, beside a Monte Carlo job.
 
-The real server runs as a subprocess, ``critmin --db <copy> serve --port P`` (uvicorn, one job
-worker process), on a fresh store built from the bundled dataset in a temporary folder, so the load
-generator and the server do not share a GIL. The load generator is one process running ``httpx``
-``AsyncClient`` tasks on loopback, one connection per client (keep-alive).
+Two servers are measured in the same run, each a subprocess ``critmin --db <copy> serve --port P``
+(uvicorn, one job worker process) on a fresh store built from the bundled dataset (with its
+derived tables) in a temporary folder, so the load generator and the server do not share a GIL:
 
-Endpoints (the main reads and two dashboard pages)::
+- **fast**: today's server (pooled read-only connections, pages read the derived tables, repeated
+  GETs answered from memory until the store changes);
+- **baseline**: ``critmin serve --baseline``, the path before that work: a connection opened per
+  request, every page and profile computed on demand, no response cache.
 
-    /api/health
-    /api/production?commodity=rare_earths
-    /api/trade?year=2024&exporter=CHN&commodity=rare_earths
-    /api/profiles/mineral/rare_earths?year=2024
-    /minerals/rare_earths
-    /countries/JPN
+The load generator is one process running ``httpx`` ``AsyncClient`` tasks on loopback, one
+connection per client (keep-alive). Phases:
 
-Each endpoint gets one warm-up request first (so the server's caches and DuckDB's are filled),
-then three runs, each bounded by ``--seconds`` and ``--requests`` (whichever comes first):
-
-(a) **Baseline**: 1 client, requests one after another (half the time bound).
-(b) **Under load**: ``--clients`` concurrent clients; throughput ratio = (b) / (a).
-(c) **Beside a Monte Carlo job** (unless ``--skip-job``): a ``POST /api/montecarlo/runs`` of
-    ``--draws`` draws on rare earths (JPN, USA, DEU, KOR) is kept running in the server's worker
-    process (a new one is submitted whenever one finishes) while (b) is repeated, then (a) briefly
-    (a third of the time) to show the effect on a lone client; p50/p95 ratios are against (b) and (a).
+1. **First loads.** ``--starts`` fresh servers (``--baseline-starts`` for the baseline); on each,
+   every dashboard page of ``PAGES`` is requested once, in order, before anything else: the time a
+   user waits for a page nobody has opened yet. Per page: median and worst over the starts, and
+   the p95 over all first loads; ratios fast / baseline.
+2. **Reads.** After one warm-up request per endpoint, for each of ``ENDPOINTS``: (a) 1 client,
+   requests one after another; (b) ``--clients`` concurrent clients. Each run is bounded by
+   ``--seconds`` and ``--requests``. The baseline runs (a) and (b) on the API endpoints only (its
+   pages take seconds each, which phase 1 shows). Ratios: fast against baseline (p95, throughput).
+3. **Beside a Monte Carlo job** (unless ``--skip-job``): a ``POST /api/montecarlo/runs`` of
+   ``--draws`` draws on rare earths (JPN, USA, DEU, KOR) is kept running in the fast server's
+   worker process while (b) is repeated; p95 ratios against (b) without the job.
 
 Latency is client-side (request sent to body read) and every non-200 answer (or a request
-without an answer within 180 s) is counted as an error. A run ends when its last request is
-answered, so with slow endpoints under load it lasts longer than ``--seconds``. The machine's
-other work shows in every figure: the load average is printed first.
+without an answer within 180 s) is counted as an error. The machine's other work shows in every
+figure: the load average is printed first.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_web.py                 # about 5 minutes
-    .venv/bin/python benchmarks/bench_web.py --seconds 5 --skip-job
+    .venv/bin/python benchmarks/bench_web.py                 # about 10 minutes
+    .venv/bin/python benchmarks/bench_web.py --seconds 5 --skip-job --baseline-starts 0
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +55,24 @@ import httpx
 import numpy as np
 import psutil
 
-ENDPOINTS = [
+PAGES = [
+    "/",
+    "/minerals/rare_earths",
+    "/countries/JPN",
+    "/compare?countries=IND,JPN,USA",
+    "/partnership?a=IND&b=JPN",
+    "/scenarios/new",
+    "/events?as_of=2026-04-01",
+]
+API = [
     "/api/health",
     "/api/production?commodity=rare_earths",
     "/api/trade?year=2024&exporter=CHN&commodity=rare_earths",
     "/api/profiles/mineral/rare_earths?year=2024",
-    "/minerals/rare_earths",
-    "/countries/JPN",
+    "/api/profiles/country/JPN?year=2024",
+    "/api/profiles/pair/IND/JPN?year=2024",
 ]
+ENDPOINTS = [*API, "/minerals/rare_earths", "/countries/JPN", "/partnership?a=IND&b=JPN"]
 JOB_COUNTRIES = ["JPN", "USA", "DEU", "KOR"]
 JOB = {"countries": JOB_COUNTRIES, "commodities": ["rare_earths"], "seed": 2024}
 
@@ -90,15 +100,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    """``critmin serve`` on a fresh copy of the bundled store; returns once /api/health answers."""
+def build_store(folder: Path) -> Path:
+    """A store built from the bundled dataset (with its derived tables), outside the timings."""
     import critmin
 
-    store = folder / "critmin.duckdb"
-    critmin.open(store)  # built from the bundled dataset, outside the timings
+    store = folder / "bundled.duckdb"
+    critmin.open(store)
+    return store
+
+
+def start_server(folder: Path, store: Path, port: int, *, baseline: bool) -> subprocess.Popen[bytes]:
+    """``critmin serve`` on a fresh copy of ``store``; returns once /api/health answers."""
+    copy = folder / "critmin.duckdb"
+    shutil.copyfile(store, copy)
     cli = shutil.which("critmin", path=str(Path(sys.executable).parent)) or "critmin"
     env = {**os.environ, "CRITMIN_HOME": str(folder / "home")}
-    command = [cli, "--db", str(store), "serve", "--port", str(port), "--token-file", str(folder / "token")]
+    command = [cli, "--db", str(copy), "serve", "--port", str(port), "--token-file", str(folder / "token")]
+    command += ["--baseline"] if baseline else []
     log = (folder / "server.log").open("wb")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -184,11 +202,11 @@ class KeepJobRunning:
 
 def line(label: str, run: Run, base: Run | None = None, *, by: str = "rate") -> str:
     text = (
-        f"    {label:<10} {len(run.latencies):6,d} ok {run.errors.total():3d} err  {run.rate:8,.1f} req/s  "
+        f"    {label:<22} {len(run.latencies):6,d} ok {run.errors.total():3d} err  {run.rate:8,.1f} req/s  "
         f"p50 {run.pct(50):8.1f} ms  p95 {run.pct(95):8.1f} ms"
     )
     if base is not None and by == "rate":
-        text += f"   throughput x{run.rate / base.rate:.2f}"
+        text += f"   throughput x{run.rate / base.rate:.2f}  p95 x{run.pct(95) / base.pct(95):.3f}"
     elif base is not None:
         text += f"   p50 x{run.pct(50) / base.pct(50):.2f}  p95 x{run.pct(95) / base.pct(95):.2f}"
     if run.errors:
@@ -196,65 +214,134 @@ def line(label: str, run: Run, base: Run | None = None, *, by: str = "rate") -> 
     return text
 
 
-async def bench(base: str, args: argparse.Namespace) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        for path in ENDPOINTS:
-            (await client.get(path)).raise_for_status()  # warm-up: fills the caches
+@contextlib.contextmanager
+def server(store: Path, *, baseline: bool) -> Iterator[str]:
+    """A freshly started server on a copy of ``store``: its base URL while the block runs."""
+    with tempfile.TemporaryDirectory(prefix="critmin-bench-web-") as temp:
+        port = free_port()
+        process = start_server(Path(temp), store, port, baseline=baseline)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)
+        text = (Path(temp) / "server.log").read_text(errors="replace")
+        if "internal error" in text:
+            print(f"    server log: {text.count('internal error')} internal errors (5xx) logged")
+
+
+async def first_loads(base: str) -> dict[str, float]:
+    """Each page requested once on a server that has served nothing yet: seconds per page."""
+    times: dict[str, float] = {}
+    async with httpx.AsyncClient(base_url=base, timeout=300) as client:
+        for path in PAGES:
+            start = time.perf_counter()
+            response = await client.get(path, headers={"Accept": "text/html"})
+            times[path] = time.perf_counter() - start
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status_code}")
+    return times
+
+
+def print_first_loads(found: dict[str, list[dict[str, float]]]) -> None:
+    print("\n1. first load of each page on a freshly started server (seconds)")
+    for path in PAGES:
+        cells = []
+        for mode in found:
+            times = [start[path] for start in found[mode]]
+            cells.append(f"{mode} median {np.median(times):7.3f} max {max(times):7.3f}")
+        ratio = ""
+        if len(found) == 2 and all(found.values()):
+            fast, slow = (float(np.median([s[path] for s in found[m]])) for m in ("fast", "baseline"))
+            ratio = f"   fast/baseline x{fast / slow:.4f}"
+        print(f"    {path:<34} " + "   ".join(cells) + ratio)
+    for mode, starts in found.items():
+        every = [t for start in starts for t in start.values()]
+        if every:
+            print(
+                f"    {mode}: p95 over {len(every)} first loads ({len(starts)} starts) "
+                f"{np.percentile(every, 95):.3f} s, worst {max(every):.3f} s"
+            )
+
+
+async def reads(base: str, args: argparse.Namespace, paths: list[str]) -> dict[str, tuple[Run, Run]]:
+    async with httpx.AsyncClient(base_url=base, timeout=300) as client:
+        for path in paths:
+            (await client.get(path)).raise_for_status()  # warm-up
+    found = {}
+    for path in paths:
+        single = await load(base, path, 1, args.seconds / 2, args.requests)
+        loaded = await load(base, path, args.clients, args.seconds, args.requests)
+        found[path] = (single, loaded)
+    return found
+
+
+def print_reads(
+    args: argparse.Namespace, fast: dict[str, tuple[Run, Run]], slow: dict[str, tuple[Run, Run]]
+) -> None:
     print(
-        "one warm-up request per endpoint done; "
-        f"runs bounded by {args.seconds:g} s or {args.requests:,} requests"
+        f"\n2. reads after one warm-up request (runs bounded by {args.seconds:g} s or {args.requests:,} requests)"
     )
-    single: dict[str, Run] = {}
-    loaded: dict[str, Run] = {}
-    for path in ENDPOINTS:
-        single[path] = await load(base, path, 1, args.seconds / 2, args.requests)
-        loaded[path] = await load(base, path, args.clients, args.seconds, args.requests)
+    for path, (single, loaded) in fast.items():
         print(path)
-        print(line("1 client", single[path]))
-        print(line(f"{args.clients} clients", loaded[path], single[path]))
-    if args.skip_job:
-        return
+        base = slow.get(path)
+        if base is not None:
+            print(line("baseline 1 client", base[0]))
+            print(line(f"baseline {args.clients} clients", base[1]))
+        print(line("fast 1 client", single, base[0] if base else None))
+        print(line(f"fast {args.clients} clients", loaded, base[1] if base else None))
+
+
+async def beside_job(base: str, args: argparse.Namespace, before: dict[str, tuple[Run, Run]]) -> None:
     print(
-        f"\nwith a Monte Carlo job running ({args.draws:,} draws, rare earths, "
-        f"{len(JOB_COUNTRIES)} countries; "
-        "ratios against the same run without the job)"
+        f"\n3. fast server with a Monte Carlo job running ({args.draws:,} draws, rare earths, "
+        f"{len(JOB_COUNTRIES)} countries; ratios against the same reads without the job)"
     )
     async with KeepJobRunning(base, args.draws) as job:
         for path in ENDPOINTS:
             busy = await load(base, path, args.clients, args.seconds, args.requests)
-            alone = await load(base, path, 1, args.seconds / 3, args.requests)
             print(path)
-            print(line(f"{args.clients} clients", busy, loaded[path], by="latency"))
-            print(line("1 client", alone, single[path], by="latency"))
+            print(line(f"{args.clients} clients", busy, before[path][1], by="latency"))
     done = ", ".join(f"{s:.1f}" for s in job.finished) or "none finished"
     print(
-        f"Monte Carlo jobs finished meanwhile: {len(job.finished)} (seconds each: {done}); "
-        f"failed: {job.failed}"
+        f"Monte Carlo jobs finished meanwhile: {len(job.finished)} (seconds each: {done}); failed: {job.failed}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients in the loaded runs")
-    parser.add_argument("--seconds", type=float, default=15.0, help="time bound of each run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="time bound of each run")
     parser.add_argument("--requests", type=int, default=2_000, help="request bound of each run")
     parser.add_argument("--draws", type=int, default=200_000, help="draws of the Monte Carlo job")
+    parser.add_argument("--starts", type=int, default=3, help="fresh starts of the fast server (first loads)")
+    parser.add_argument("--baseline-starts", type=int, default=1, help="fresh starts of the baseline server")
     parser.add_argument("--skip-job", action="store_true", help="skip the runs beside a Monte Carlo job")
     args = parser.parse_args()
     load_avg = ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
     print(
         f"{psutil.cpu_count()} CPUs; load average before the runs: {load_avg} (other work slows every figure)"
     )
-    with tempfile.TemporaryDirectory(prefix="critmin-bench-web-") as temp:
-        port = free_port()
-        server = start_server(Path(temp), port)
-        try:
-            print(f"server: critmin serve on 127.0.0.1:{port} (subprocess pid {server.pid}, 1 job worker)")
-            asyncio.run(bench(f"http://127.0.0.1:{port}", args))
-        finally:
-            stop(server)
-        text = (Path(temp) / "server.log").read_text(errors="replace")
-        print(f"server log: {text.count('internal error')} internal errors (5xx) logged")
+    with tempfile.TemporaryDirectory(prefix="critmin-bench-store-") as temp:
+        started = time.perf_counter()
+        store = build_store(Path(temp))
+        print(
+            f"store built from the bundled dataset with its derived tables in {time.perf_counter() - started:.1f} s"
+        )
+        loads: dict[str, list[dict[str, float]]] = {"fast": [], "baseline": []}
+        for mode, starts in (("fast", args.starts), ("baseline", args.baseline_starts)):
+            for _ in range(starts):
+                with server(store, baseline=mode == "baseline") as base:
+                    loads[mode].append(asyncio.run(first_loads(base)))
+        print_first_loads({m: v for m, v in loads.items() if v})
+        slow: dict[str, tuple[Run, Run]] = {}
+        if args.baseline_starts:
+            with server(store, baseline=True) as base:
+                slow = asyncio.run(reads(base, args, API))
+        with server(store, baseline=False) as base:
+            fast = asyncio.run(reads(base, args, ENDPOINTS))
+            print_reads(args, fast, slow)
+            if not args.skip_job:
+                asyncio.run(beside_job(base, args, fast))
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:

@@ -37,6 +37,18 @@ def serve(
         Path | None,
         typer.Option(help="Where the token's hash is kept (default $CRITMIN_HOME/web-token.sha256)."),
     ] = None,
+    readers: Annotated[
+        int, typer.Option(min=1, max=64, help="Read-only store connections kept open for requests.")
+    ] = 8,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline",
+            hidden=True,
+            help="Serve as before reads were made fast (a connection per request, pages computed on "
+            "demand, no response cache): the benchmarks' baseline.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the web dashboard."""
     import uvicorn
@@ -48,8 +60,11 @@ def serve(
 
     def job() -> None:
         db = ctx.obj.open()
-        config = WebConfig(
-            db_path=db.path, token_file=token_file or home() / "web-token.sha256", workers=workers
+        tokens = token_file or home() / "web-token.sha256"
+        config = (
+            WebConfig.baseline(db.path, tokens, workers=workers)
+            if baseline
+            else WebConfig(db_path=db.path, token_file=tokens, workers=workers, readers=readers)
         )
         token = ensure_token(config.token_file, renew=new_token)
         if token is not None:
@@ -57,6 +72,6 @@ def serve(
         if not is_loopback(host):
             typer.echo(f"warning: binding {host}: other machines can reach this server", err=True)
         typer.echo(f"critmin on http://{host}:{port}/  (API docs: /docs; store {db.path})")
-        uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(config), host=host, port=port, log_level="info", access_log=False)
 
     run_guarded(job)

@@ -1,9 +1,11 @@
 """The FastAPI app: REST API under ``/api``, dashboard pages, offline assets, errors without traces.
 
-:func:`create_app` builds one app for one store. Reads open the store read-only per request;
-writes (imports) run as jobs on a copy that replaces the store when done, so reads never wait for
-an import. Every asset (CSS, the dashboard's script, Swagger UI at ``/docs``) is served by the app
-itself: nothing is fetched from a CDN.
+:func:`create_app` builds one app for one store. Reads go through a pool of read-only connections
+(:mod:`critmin.web.readers`) and pages read the store's precomputed tables; repeated GETs are
+answered from memory until the store changes (:mod:`critmin.web.cache`). Writes (imports) run as
+jobs on a copy that replaces the store when done, so reads never wait for an import. Every asset
+(CSS, the dashboard's scripts, Vega, Swagger UI at ``/docs``) is served by the app itself:
+nothing is fetched from a CDN.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from critmin import __version__
 from critmin.errors import CritminError
+from critmin.web.cache import ResponseCache
 from critmin.web.config import WebConfig
 from critmin.web.jobs import JobLimitError, JobManager, UnknownJobError
+from critmin.web.readers import Readers
 from critmin.web.routes import ROUTERS
 from critmin.web.security import TokenError
 
@@ -39,6 +44,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+GZIP_MIN_BYTES = 2048
+"""Answers at least this large are sent gzip-compressed to clients that accept it."""
 DOCS_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
     "script-src 'self'", "script-src 'self' 'unsafe-inline'"
 )
@@ -63,6 +70,7 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.readers.close()
             if own:
                 app.state.jobs.shutdown()
 
@@ -75,6 +83,7 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.config = config
+    app.state.readers = Readers(config)
     if jobs is not None:
         app.state.jobs = jobs
     app.mount(
@@ -99,6 +108,9 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
     _limit_bodies(app, config.limits.max_body_bytes, config.limits.max_upload_bytes)
     _security_headers(app)
     _error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    if config.cache_responses:
+        app.add_middleware(ResponseCache, db_path=config.db_path)
     return app
 
 
@@ -124,7 +136,7 @@ def _security_headers(app: FastAPI) -> None:
 def _error(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-    from critmin.web.routes.pages import error_page
+    from critmin.web.routes.pages.render import error_page
 
     return error_page(request, status, detail)
 

@@ -39,3 +39,14 @@ class WebConfig:
     limits: Limits = field(default_factory=Limits)
     workers: int = 1
     """Worker processes running jobs (Monte Carlo, scenarios, briefs, imports)."""
+    readers: int = 8
+    """Read-only store connections kept open and reused across requests (0: one opened per request)."""
+    precomputed: bool = True
+    """Pages and profiles read the store's derived tables (False: computed on demand, as before)."""
+    cache_responses: bool = True
+    """Repeated GETs are answered from memory while the store is unchanged (:mod:`critmin.web.cache`)."""
+
+    @classmethod
+    def baseline(cls, db_path: Path, token_file: Path, *, workers: int = 1) -> WebConfig:
+        """The server as it was before reads were made fast: the benchmarks' in-run baseline."""
+        return cls(db_path, token_file, workers=workers, readers=0, precomputed=False, cache_responses=False)

@@ -8,29 +8,33 @@ from fastapi import Depends, Query, Request
 
 from critmin.api import Critmin
 from critmin.api import open as open_store
+from critmin.web.cache import store_state
 from critmin.web.config import Limits
 from critmin.web.jobs import JobManager
+from critmin.web.readers import Readers
 
 KEY_SEPARATOR = "#"
 
 
+def reader(request: Request) -> Critmin:
+    """The server's store, read through its pool of read-only connections (:mod:`critmin.web.readers`)."""
+    readers: Readers = request.app.state.readers
+    return readers.get()
+
+
 def store(request: Request) -> Critmin:
-    """The server's store; every read opens its own read-only connection."""
-    return open_store(request.app.state.config.db_path, init=False)
+    """The server's store (the ``Store`` dependency of the API's routes)."""
+    return reader(request)
 
 
 def store_key(request: Request) -> str:
-    """The store's path with its file's modification time and size: a cache key an import changes.
+    """The store's path with its file's identity (inode, modification time, size): a key an import changes.
 
     An import replaces the store file (:meth:`critmin.api.Critmin.import_files_on_copy`), so
     anything cached under the old key is never served for the new store.
     """
     path = request.app.state.config.db_path
-    try:
-        stat = path.stat()
-    except OSError:
-        return f"{path}{KEY_SEPARATOR}missing"
-    return f"{path}{KEY_SEPARATOR}{stat.st_mtime_ns}-{stat.st_size}"
+    return f"{path}{KEY_SEPARATOR}{store_state(path)}"
 
 
 def keyed_store(key: str) -> Critmin:

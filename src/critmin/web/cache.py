@@ -1,0 +1,161 @@
+"""A cache of whole GET responses, keyed by the store's state, as raw ASGI middleware.
+
+Reads of the store (tables, profiles, pages) give the same bytes until an import replaces the
+store file. :class:`ResponseCache` keeps each successful answer of a cacheable GET under a key made
+of the store file's identity (inode, modification time and size: an import's atomic rename changes
+it, see :mod:`critmin.store.snapshot`), today's date (pages and alerts default to it), the path with
+its query string, the ``Accept`` header and whether the client takes gzip. A repeated request is then answered without running the
+app at all: no routing, no validation, no serialisation. Jobs, fragments, health and the static
+files are never cached; nor is any answer other than 200, or one larger than ``max_item_bytes``.
+
+The cache is bounded (``max_bytes`` in all) and drops the least recently used answers first.
+Answers carry ``X-Cache: hit`` or ``miss``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+UNCACHED_PREFIXES = ("/api/jobs", "/api/health", "/fragments/", "/static/", "/docs")
+"""Paths whose answers change without the store changing, or that are served well enough already."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response as it went out: status, headers and body."""
+
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+def store_state(path: Path) -> str:
+    """The store file's identity: inode, modification time and size (``missing`` when there is none)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
+
+
+class ResponseCache:
+    """ASGI middleware answering repeated GETs from memory while the store is unchanged.
+
+    Parameters
+    ----------
+    app
+        The wrapped ASGI app.
+    db_path
+        The store file whose identity is part of every key.
+    max_bytes, max_item_bytes
+        Bound on all cached bodies together, and on one body.
+    """
+
+    def __init__(
+        self, app: ASGIApp, db_path: Path, *, max_bytes: int = 64_000_000, max_item_bytes: int = 4_000_000
+    ) -> None:
+        self.app = app
+        self.db_path = db_path
+        self.max_bytes = max_bytes
+        self.max_item_bytes = max_item_bytes
+        self._answers: OrderedDict[tuple[str, ...], Answer] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def clear(self) -> None:
+        """Forget every cached answer."""
+        with self._lock:
+            self._answers.clear()
+            self._size = 0
+
+    def _key(self, scope: Scope) -> tuple[str, ...] | None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        path: str = scope["path"]
+        if path.startswith(UNCACHED_PREFIXES):
+            return None
+        accept, gzip = "", ""
+        for name, value in scope.get("headers", ()):
+            if name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                gzip = "gzip" if b"gzip" in value else ""
+            elif name in (b"authorization", b"cookie", b"range"):
+                return None
+        query = scope.get("query_string", b"").decode("latin-1")
+        return (store_state(self.db_path), dt.date.today().isoformat(), path, query, accept, gzip)
+
+    def _get(self, key: tuple[str, ...]) -> Answer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def _put(self, key: tuple[str, ...], answer: Answer) -> None:
+        with self._lock:
+            if key in self._answers:
+                return
+            self._answers[key] = answer
+            self._size += len(answer.body)
+            while self._size > self.max_bytes and self._answers:
+                _, dropped = self._answers.popitem(last=False)
+                self._size -= len(dropped.body)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self._key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        answer = self._get(key)
+        if answer is not None:
+            await send(
+                {"type": "http.response.start", "status": answer.status, "headers": [*answer.headers, HIT]}
+            )
+            await send({"type": "http.response.body", "body": answer.body})
+            return
+        start: Message = {}
+        chunks: list[bytes] = []
+        size = 0
+        keep = True
+
+        async def capture(message: Message) -> None:
+            nonlocal size, keep
+            if message["type"] == "http.response.start":
+                start.update(message)
+                keep = message["status"] == 200
+                message = {**message, "headers": [*message.get("headers", []), MISS]}
+            elif message["type"] == "http.response.body" and keep:
+                body = message.get("body", b"")
+                size += len(body)
+                if size > self.max_item_bytes:
+                    keep = False
+                    chunks.clear()
+                else:
+                    chunks.append(body)
+                if not message.get("more_body", False) and keep:
+                    headers = tuple((bytes(n), bytes(v)) for n, v in start.get("headers", []))
+                    self._put(key, Answer(int(start["status"]), headers, b"".join(chunks)))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+
+HIT = (b"x-cache", b"hit")
+MISS = (b"x-cache", b"miss")
