@@ -279,7 +279,8 @@ def print_reads(
     args: argparse.Namespace, fast: dict[str, tuple[Run, Run]], slow: dict[str, tuple[Run, Run]]
 ) -> None:
     print(
-        f"\n2. reads after one warm-up request (runs bounded by {args.seconds:g} s or {args.requests:,} requests)"
+        f"\n2. reads after one warm-up request (runs bounded by {args.seconds:g} s "
+        f"or {args.requests:,} requests)"
     )
     for path, (single, loaded) in fast.items():
         print(path)
@@ -303,7 +304,8 @@ async def beside_job(base: str, args: argparse.Namespace, before: dict[str, tupl
             print(line(f"{args.clients} clients", busy, before[path][1], by="latency"))
     done = ", ".join(f"{s:.1f}" for s in job.finished) or "none finished"
     print(
-        f"Monte Carlo jobs finished meanwhile: {len(job.finished)} (seconds each: {done}); failed: {job.failed}"
+        f"Monte Carlo jobs finished meanwhile: {len(job.finished)} (seconds each: {done}); "
+        f"failed: {job.failed}"
     )
 
 
@@ -325,7 +327,8 @@ def main() -> None:
         started = time.perf_counter()
         store = build_store(Path(temp))
         print(
-            f"store built from the bundled dataset with its derived tables in {time.perf_counter() - started:.1f} s"
+            "store built from the bundled dataset with its derived tables in "
+            f"{time.perf_counter() - started:.1f} s"
         )
         loads: dict[str, list[dict[str, float]]] = {"fast": [], "baseline": []}
         for mode, starts in (("fast", args.starts), ("baseline", args.baseline_starts)):

@@ -25,7 +25,8 @@ class Counting:
         def read(path: str) -> PlainTextResponse:
             self.calls += 1
             status = 404 if path == "missing" else 200
-            return PlainTextResponse(f"{path} call {self.calls} " + "x" * (5000 if path == "big" else 0), status)
+            padding = "x" * (5000 if path == "big" else 0)
+            return PlainTextResponse(f"{path} call {self.calls} {padding}", status)
 
         @app.post("/{path:path}")
         def write(path: str) -> PlainTextResponse:
@@ -65,7 +66,8 @@ def test_replacing_the_store_file_invalidates(setup: Any) -> None:
 
 def test_what_is_never_cached(setup: Any) -> None:
     counting, cache, client, _ = setup
-    for path in ("/api/jobs/abc", "/api/health", "/fragments/scenario/abc", "/static/app.js", "/missing", "/big"):
+    never = ("/api/jobs/abc", "/api/health", "/fragments/scenario/abc", "/static/app.js", "/missing", "/big")
+    for path in never:
         client.get(path)
         client.get(path)
     client.post("/api/scenarios")

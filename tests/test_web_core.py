@@ -89,7 +89,8 @@ def test_bodies_over_the_limit_are_refused_unread(client: TestClient) -> None:
 
 def test_security_headers_and_offline_docs(client: TestClient) -> None:
     health = client.get("/api/health")
-    assert health.status_code == 200 and health.json()["status"] == "ok" and health.json()["store"] == "present"
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok" and health.json()["store"] == "present"
     csp = health.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
     assert health.headers["x-content-type-options"] == "nosniff"

@@ -44,10 +44,10 @@ def event_row(db: Critmin, event_id: str) -> pd.Series:
 
 
 def exposures(db: Critmin, countries: Iterable[str], year: int | None = None) -> pd.DataFrame:
-    """The watched countries' exposures (:func:`critmin.profiles.country_profile`, with ``importer``)."""
-    from critmin.profiles import country_profile
+    """The watched countries' exposures (:func:`critmin.services.exposures`, with ``importer``)."""
+    from critmin import services
 
-    profiles = [country_profile(db, code, year).assign(importer=code) for code in countries]
+    profiles = [services.exposures(db, code, year=year).assign(importer=code) for code in countries]
     return pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame()
 
 

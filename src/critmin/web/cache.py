@@ -4,9 +4,10 @@ Reads of the store (tables, profiles, pages) give the same bytes until an import
 store file. :class:`ResponseCache` keeps each successful answer of a cacheable GET under a key made
 of the store file's identity (inode, modification time and size: an import's atomic rename changes
 it, see :mod:`critmin.store.snapshot`), today's date (pages and alerts default to it), the path with
-its query string, the ``Accept`` header and whether the client takes gzip. A repeated request is then answered without running the
-app at all: no routing, no validation, no serialisation. Jobs, fragments, health and the static
-files are never cached; nor is any answer other than 200, or one larger than ``max_item_bytes``.
+its query string, the ``Accept`` header and whether the client takes gzip. A repeated request is
+then answered without running the app at all: no routing, no validation, no serialisation. Jobs,
+fragments, health and the static files are never cached; nor is any answer other than 200, or
+one larger than ``max_item_bytes``.
 
 The cache is bounded (``max_bytes`` in all) and drops the least recently used answers first.
 Answers carry ``X-Cache: hit`` or ``miss``.
@@ -119,6 +120,7 @@ class ResponseCache:
                 self._size -= len(dropped.body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer from the cache when the request's key is stored, else pass it on and keep the answer."""
         key = self._key(scope)
         if key is None:
             await self.app(scope, receive, send)

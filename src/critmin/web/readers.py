@@ -28,12 +28,17 @@ class Readers:
         if self._db is None:
             with self._lock:
                 if self._db is None:
-                    self._db = open_store(self.config.db_path, init=False)
+                    self._db = open_store(
+                        self.config.db_path,
+                        init=False,
+                        pool_size=self.config.readers,
+                        derived=self.config.precomputed,
+                    )
         return self._db
 
     def close(self) -> None:
         """Close the pooled connections (a later :meth:`get` opens new ones)."""
         with self._lock:
             if self._db is not None:
-                self._db.close() if hasattr(self._db, "close") else None
+                self._db.close()
                 self._db = None

@@ -1,5 +1,6 @@
-// critmin dashboard script: the scenario builder posts its JSON to the API, polls the job and shows
-// the server-rendered result fragment. Loaded with `defer`; no inline scripts (CSP script-src 'self').
+// critmin dashboard script: every table downloads as CSV; the scenario builder and the partnership
+// page's studies post to the server, poll their job and show the server-rendered result fragment.
+// Loaded with `defer` after charts.js; no inline scripts (CSP script-src 'self').
 "use strict";
 
 (function () {
@@ -105,6 +106,7 @@
       const fragment = await fetch("/fragments/scenario/" + encodeURIComponent(job), { headers: { Accept: "text/html" } });
       if (output) {
         output.innerHTML = await fragment.text();
+        enhance(output);
         const heading = output.querySelector("h2");
         if (heading) {
           heading.setAttribute("tabindex", "-1");
@@ -121,9 +123,124 @@
     }
   }
 
+  // --- tables as CSV -------------------------------------------------------------------------
+
+  function csvField(text) {
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  // The table's header and rows; numbers as their exact value (data-value), not as displayed.
+  function tableCsv(table) {
+    const lines = [];
+    const head = Array.from(table.querySelectorAll("thead th")).map((th) => csvField(th.textContent.trim()));
+    lines.push(head.join(","));
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      const cells = Array.from(row.querySelectorAll("td"));
+      if (cells.length !== head.length) {
+        return;
+      }
+      lines.push(
+        cells
+          .map((td) => csvField(td.hasAttribute("data-value") ? td.getAttribute("data-value") : td.textContent.trim()))
+          .join(",")
+      );
+    });
+    return lines.join("\r\n") + "\r\n";
+  }
+
+  function download(name, text, type) {
+    const url = URL.createObjectURL(new Blob([text], { type: type }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function addTableDownloads(root) {
+    root.querySelectorAll("figure.table[data-download]").forEach(function (figure) {
+      const table = figure.querySelector("table");
+      if (!table || figure.querySelector("button.download")) {
+        return;
+      }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "download";
+      button.textContent = "Download CSV";
+      const caption = table.querySelector("caption");
+      button.setAttribute("aria-label", "Download as CSV: " + (caption ? caption.textContent : "table"));
+      button.addEventListener("click", () => download(figure.getAttribute("data-download"), tableCsv(table), "text/csv"));
+      figure.appendChild(button);
+    });
+  }
+
+  function enhance(root) {
+    addTableDownloads(root);
+    if (window.critminCharts) {
+      window.critminCharts.embedAll(root);
+    }
+  }
+
+  // --- the partnership page's studies (jobs) -------------------------------------------------
+
+  async function study(box) {
+    const form = box.querySelector("form.study-start");
+    const bar = box.querySelector("progress");
+    const message = box.querySelector(".study-message");
+    const output = box.querySelector(".study-output");
+    function show(text, progress) {
+      if (message) {
+        message.textContent = text;
+      }
+      if (bar && typeof progress === "number") {
+        bar.value = progress;
+      }
+    }
+    try {
+      const started = await fetch("/fragments/study", { method: "POST", body: new FormData(form) });
+      if (!started.ok) {
+        show("Not started: " + (await detail(started)), 0);
+        return;
+      }
+      const job = await started.json();
+      form.hidden = true;
+      let status = null;
+      for (let i = 0; i < MAX_POLLS; i += 1) {
+        const polled = await fetch(job.status_url, { headers: { Accept: "application/json" } });
+        if (!polled.ok) {
+          show("Lost the job: " + (await detail(polled)), 0);
+          return;
+        }
+        status = await polled.json();
+        show(status.status + (status.message ? ": " + status.message : ""), status.progress);
+        if (status.status === "done" || status.status === "failed") {
+          break;
+        }
+        await sleep(POLL_MS);
+      }
+      const fragment = await fetch(job.fragment_url, { headers: { Accept: "text/html" } });
+      if (output) {
+        output.innerHTML = await fragment.text();
+        enhance(output);
+      }
+      show(status && status.status === "done" ? "Done." : "Failed.", status ? status.progress : 0);
+    } catch (error) {
+      show("Failed: " + error, 0);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    addTableDownloads(document);
+    if (!window.fetch) {
+      return;
+    }
+    document.querySelectorAll(".study.deferred").forEach(function (box) {
+      study(box);
+    });
     const form = document.getElementById("scenario-form");
-    if (!form || !window.fetch) {
+    if (!form) {
       return;
     }
     form.addEventListener("submit", function (event) {
