@@ -10,7 +10,9 @@ nothing is fetched from a CDN.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -55,6 +57,14 @@ def _static_dir(package: str, *parts: str) -> Path:
     return Path(str(resources.files(package).joinpath(*parts)))
 
 
+def _warm_chart_bundle() -> None:
+    """Build or load the Vega bundle the pages' charts need (errors show on its first request)."""
+    from critmin.charts import assets
+
+    with contextlib.suppress(Exception):
+        assets.vega_bundle()
+
+
 def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
     """The app for one store; ``jobs`` may be given (tests), else it is started with the app."""
 
@@ -67,6 +77,9 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
             max_jobs=config.limits.max_jobs,
             kept_jobs=config.limits.kept_jobs,
         )
+        # The chart bundle is built once per machine (about 2 s), then read from disk: do it now,
+        # beside start-up, so the first page's charts do not wait for it.
+        threading.Thread(target=_warm_chart_bundle, name="chart-bundle", daemon=True).start()
         try:
             yield
         finally:
@@ -86,12 +99,12 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
     app.state.readers = Readers(config)
     if jobs is not None:
         app.state.jobs = jobs
+    for router in ROUTERS:  # before the static mounts, which would answer /static/vendor/ too
+        app.include_router(router)
     app.mount(
         "/static/docs", StaticFiles(directory=_static_dir("fastapi_offline", "static")), name="docs-static"
     )
     app.mount("/static", StaticFiles(directory=_static_dir("critmin.web", "static")), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

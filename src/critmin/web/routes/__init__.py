@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from critmin.web.routes import data, events, jobs, metrics, pages, partnership, scenarios, system
+from critmin.web.routes import assets, data, events, jobs, metrics, pages, partnership, scenarios, system
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
@@ -14,5 +14,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     partnership.router,
     events.router,
     jobs.router,
+    assets.router,
     pages.router,
 )
