@@ -73,6 +73,9 @@ def test_pair_profile_lists_common_suppliers(db: critmin.Critmin) -> None:
     assert (pair["joint_score"] == pair[["score_IND", "score_JPN"]].min(axis=1)).all()
     boron = pair[pair["commodity"] == "boron"].iloc[0]
     assert boron["common_suppliers"].startswith("TUR")
+    for label in pair["common_suppliers"].dropna():
+        exporters = [part.split()[0] for part in label.split(", ")]
+        assert len(exporters) == len(set(exporters)), label  # one stage's suppliers, each once
 
 
 def test_cli_risk_commands(db: critmin.Critmin) -> None:

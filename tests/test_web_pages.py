@@ -191,7 +191,7 @@ def test_mineral_page(client: TestClient) -> None:
     charts = specs(text)
     assert {"producers-map-mine", "producers-bars-mine", "hhi-series"} <= set(charts)
     series = charts["hhi-series"]["datasets"]["rows"]
-    assert len({r["year"] for r in series}) >= 3 and len({r["series"] for r in series}) >= 2
+    assert len({r["t"] for r in series}) >= 3 and len({r["series"] for r in series}) >= 2
     assert all(r["hhi_10000"] is None or 0 < r["hhi_10000"] <= 10_000 for r in series)
     bars = charts["producers-bars-mine"]
     assert [p["value"] for p in bars["params"] if p["name"] == "year_shown"] == [2021]

@@ -19,7 +19,8 @@ from critmin.ingest.base import ProgressCallback, sha256_of
 from critmin.ingest.registry import importer
 from critmin.store import Store
 from critmin.store.bundle import load_bundle
-from critmin.store.gateway import FilterValue, ImportOutcome
+from critmin.store.gateway import BoundStore, FilterValue, ImportOutcome
+from critmin.store.pool import ReaderPool
 
 Many = str | Sequence[str] | None
 Years = int | Sequence[int] | None
@@ -47,13 +48,51 @@ class Critmin:
     ----------
     path
         The DuckDB file; default ``$CRITMIN_HOME/critmin.duckdb``.
+    derived
+        Let :mod:`critmin.services` read the precomputed derived tables when they are fresh
+        (default). ``False`` makes every service compute on demand, as before the tables existed
+        (the benchmarks' baseline, and the tests' reference).
+    pool_size
+        Keep up to this many read-only connections open and reuse them across reads and threads
+        (:class:`critmin.store.pool.ReaderPool`; swapped safely when an import replaces the file).
+        ``0`` (default) opens one connection per read. Close the handle (:meth:`close`, or use it
+        as a context manager) to release them.
+    store
+        An existing :class:`~critmin.store.Store` to wrap instead of opening ``path`` (the
+        derived tables' refresh reads the store of an open transaction this way).
     """
 
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.store = Store(Path(path) if path is not None else settings.default_db_path())
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        derived: bool = True,
+        pool_size: int = 0,
+        store: Store | None = None,
+    ) -> None:
+        self.derived = derived
+        self.pool: ReaderPool | None = None
+        if store is not None:
+            self.store = store
+            return
+        file = Path(path) if path is not None else settings.default_db_path()
+        if pool_size:
+            self.pool = ReaderPool(file, pool_size)
+        self.store = Store(file, pool=self.pool)
 
     def __repr__(self) -> str:
         return f"Critmin({str(self.store.path)!r})"
+
+    def close(self) -> None:
+        """Close the reader pool, if any (borrowed connections close when returned)."""
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> Critmin:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @property
     def path(self) -> Path:
@@ -66,13 +105,25 @@ class Critmin:
         """Create the store if needed and add the bundled default dataset; return vintages added.
 
         The bundled event register (source ``critmin_events``) is added too, but not counted.
+        The derived tables (:mod:`critmin.derived`) are then computed if they are missing or
+        older than the data, so running it on an existing store refreshes them.
         """
         from critmin.events.register import load_bundled
 
         self.store.initialise()
         added = load_bundle(self.store, bundle_dir())
         load_bundled(self)
+        self.refresh_derived(force=False)
         return added
+
+    def refresh_derived(self, *, force: bool = True) -> bool:
+        """Recompute the derived tables in one transaction (unless fresh and not ``force``); True if run."""
+        from critmin.derived import is_fresh
+
+        if not force and is_fresh(self.store):
+            return False
+        self.store.within(_refresh_hook)
+        return True
 
     def import_files(
         self,
@@ -109,7 +160,7 @@ class Critmin:
             offset += size
             if progress is not None:
                 progress(offset, grand_total)
-        return self.store.add(parsed) + outcomes if parsed else outcomes
+        return self.store.add(parsed, after=_refresh_hook) + outcomes if parsed else outcomes
 
     # -- reference ---------------------------------------------------------------------------
 
@@ -413,7 +464,16 @@ class Critmin:
         return self.store.select(name, {}, vintage=vintage)
 
 
-def open(path: Path | str | None = None, *, init: bool = True) -> Critmin:
+def _refresh_hook(store: BoundStore) -> None:
+    """Recompute the derived tables inside the transaction that ``store`` is bound to."""
+    from critmin.derived import refresh
+
+    refresh(store)
+
+
+def open(
+    path: Path | str | None = None, *, init: bool = True, derived: bool = True, pool_size: int = 0
+) -> Critmin:
     """Open a store; create it from the bundled dataset when it is new.
 
     Parameters
@@ -423,8 +483,11 @@ def open(path: Path | str | None = None, *, init: bool = True) -> Critmin:
         the user's data directory).
     init
         Create a missing or empty store and load the bundled default dataset into it.
+    derived, pool_size
+        See :class:`Critmin`: read the derived tables when fresh; reuse up to ``pool_size``
+        read-only connections (``0``: one per read).
     """
-    handle = Critmin(path)
+    handle = Critmin(path, derived=derived, pool_size=pool_size)
     if init and handle.store.is_empty():
         handle.init()
     return handle

@@ -28,6 +28,8 @@ SCORE = {"eu": "supply_risk", "geopolrisk": "geopolrisk", "usgs": "supply_risk"}
 """Each method's score column (EU SR on its 0–~6 scale; GeoPolRisk and USGS on 0–1)."""
 
 NOMENCLATURE = "HS92"
+TEXT_COLUMNS = ("basis", "top1_exporter", "provenance")
+"""Text columns of the trade part of a profile (the others are numbers)."""
 COMMON_SUPPLIER_SHARE = 0.05
 """A supplier is common to two importers when it has at least this share of both one's imports."""
 
@@ -157,7 +159,14 @@ def country_profile(
     columns = ["basis", "hhi", "top1_exporter", "top1_share", "share_weak_governance", "nir", "provenance"]
     if iso3 in reference_tables.BLOCS:
         # Trade exposure is per importing country; a bloc's combined imports are in its score.
-        trade_part = pd.DataFrame(columns=keys + columns)
+        trade_part = pd.DataFrame(
+            {
+                "commodity": pd.Series(dtype=object),
+                "stage": pd.Series(dtype=object),
+                "year": pd.Series(dtype="int64"),
+                **{c: pd.Series(dtype=object if c in TEXT_COLUMNS else float) for c in columns},
+            }
+        )
     else:
         exposure = _exposure(inputs, [iso3])
         trade_part = exposure.loc[exposure["importer"] == iso3, keys + columns]
@@ -245,24 +254,44 @@ def pair_profile(
     inputs = read_inputs(db, year)
     left = _scored(inputs, first, method, stage)
     right = _scored(inputs, second, method, stage)
-    both = left.merge(right, on=["commodity", "stage", "year"], suffixes=(f"_{first}", f"_{second}"))
     shares = import_shares(
         inputs.trade,
         inputs.hs_codes[inputs.hs_codes["nomenclature"] == NOMENCLATURE],
         aggregates=inputs.places,
     )
-    shares = shares[~shares["is_aggregate"] & (shares["share"] >= COMMON_SUPPLIER_SHARE)]
-    a = shares[shares["importer"] == first][["commodity", "year", "exporter", "share"]]
-    b = shares[shares["importer"] == second][["commodity", "year", "exporter", "share"]]
-    common = a.merge(b, on=["commodity", "year", "exporter"], suffixes=("_a", "_b"))
-    common = common.sort_values(["share_a"], ascending=False)
+    return pair_from(left, right, shares, first, second)
+
+
+def pair_from(
+    left: pd.DataFrame, right: pd.DataFrame, shares: pd.DataFrame, first: str, second: str
+) -> pd.DataFrame:
+    """Join two importers' scores and name their common suppliers (the body of :func:`pair_profile`).
+
+    Parameters
+    ----------
+    left, right
+        ``commodity, stage, year, score, provenance`` of the minerals each imports.
+    shares
+        :func:`~critmin.metrics.trade_exposure.import_shares` rows including both importers.
+    first, second
+        The two importers' codes (the suffixes of the score columns).
+    """
+    both = left.merge(right, on=["commodity", "stage", "year"], suffixes=(f"_{first}", f"_{second}"))
+    shares = shares[~shares["is_aggregate"].astype(bool) & (shares["share"] >= COMMON_SUPPLIER_SHARE)]
+    keys = ["commodity", "stage", "year"]
+    a = shares[shares["importer"] == first][[*keys, "exporter", "share"]]
+    b = shares[shares["importer"] == second][[*keys, "exporter", "share"]]
+    common = a.merge(b, on=[*keys, "exporter"], suffixes=("_a", "_b"))
+    common = common.sort_values(
+        ["share_a", "share_b", "exporter"], ascending=[False, False, True], kind="stable"
+    )
     common["label"] = [
         f"{e} {x:.0%}/{y:.0%}"
         for e, x, y in zip(common["exporter"], common["share_a"], common["share_b"], strict=True)
     ]
-    listed = common.groupby(["commodity", "year"], sort=False)["label"].agg(", ".join)
+    listed = common.groupby(keys, sort=False)["label"].agg(", ".join)
 
-    both = both.merge(listed.rename("common_suppliers").reset_index(), on=["commodity", "year"], how="left")
+    both = both.merge(listed.rename("common_suppliers").reset_index(), on=keys, how="left")
     both["provenance"] = combine(both[f"provenance_{first}"], both[f"provenance_{second}"])
     both = both.drop(columns=[f"provenance_{first}", f"provenance_{second}"])
     both["joint_score"] = both[[f"score_{first}", f"score_{second}"]].min(axis=1)
@@ -270,7 +299,11 @@ def pair_profile(
 
 
 def _scored(inputs: Inputs, importer: str, method: str, stage: str | None) -> pd.DataFrame:
-    scores = criticality(inputs, importer, method)
+    return scored_rows(criticality(inputs, importer, method), stage)
+
+
+def scored_rows(scores: pd.DataFrame, stage: str | None = None) -> pd.DataFrame:
+    """The rows of a criticality frame a pair compares: the stage asked, minerals imported."""
     if stage is not None:
         scores = scores[scores["stage"] == stage]
     imports = scores["imports_t"] if "imports_t" in scores.columns else None

@@ -265,3 +265,162 @@ VINTAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 
 STAGES = ("mine", "refinery", "smelter", "primary", "secondary", "processing", "plant", "total")
 """Supply-chain stages production rows may carry; ``total`` is a source's undivided figure."""
+
+
+# -- derived tables ------------------------------------------------------------------------------
+#
+# Computed from the canonical tables on every write (``critmin.derived``), never imported. Their
+# rows are a cache of what pages and profiles compute: the store's ``meta`` row
+# ``derived_state`` names the data state they were computed from, and a reader that finds it
+# stale computes on demand instead. They are dropped and rebuilt by each refresh, so a change of
+# their columns needs no migration, only a new ``critmin.derived.DERIVED_VERSION``.
+
+
+@dataclass(frozen=True)
+class DerivedTable:
+    """A derived table: ordered columns with DuckDB types."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    doc: str
+
+    @property
+    def column_names(self) -> list[str]:
+        """Column names in order."""
+        return [name for name, _ in self.columns]
+
+
+def _typed(names: str, kind: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, kind) for name in names.split())
+
+
+_PROFILE_HEAD = (*_typed("commodity stage", "VARCHAR"), ("year", "BIGINT"), ("importer", "VARCHAR"))
+_PROFILE_TAIL = (
+    *_typed("defaults_used provenance method", "VARCHAR"),
+    ("score", "DOUBLE"),
+    ("share_basis", "VARCHAR"),
+    ("import_hhi", "DOUBLE"),
+    ("top1_exporter", "VARCHAR"),
+    *_typed("top1_share share_weak_governance nir", "DOUBLE"),
+    ("listed", "BOOLEAN"),
+    ("score_provenance", "VARCHAR"),
+)
+"""Columns of :func:`critmin.profiles.country_profile` after the method's own, and the scores' provenance."""
+
+PROFILE_TABLES: dict[str, DerivedTable] = {
+    "eu": DerivedTable(
+        "derived_profile_eu",
+        (
+            *_PROFILE_HEAD,
+            *_typed("hhi_wgi_t_gs hhi_wgi_t_sourcing", "DOUBLE"),
+            ("sourcing_basis", "VARCHAR"),
+            *_typed(
+                "import_reliance domestic_production imports_t exports_t eol_rir si_sr supply_risk", "DOUBLE"
+            ),
+            *_typed("t_restricted trade_stage trade_hs6", "VARCHAR"),
+            *_PROFILE_TAIL,
+        ),
+        "Country profiles (EU 2017 supply risk) of every importer and year, all minerals.",
+    ),
+    "geopolrisk": DerivedTable(
+        "derived_profile_geopolrisk",
+        (
+            *_PROFILE_HEAD,
+            *_typed("hhi domestic_production imports_t import_risk geopolrisk", "DOUBLE"),
+            *_typed("trade_stage trade_hs6", "VARCHAR"),
+            *_PROFILE_TAIL,
+        ),
+        "Country profiles (GeoPolRisk) of every importer and year, all minerals.",
+    ),
+    "usgs": DerivedTable(
+        "derived_profile_usgs",
+        (
+            *_PROFILE_HEAD,
+            *_typed("disruption_potential trade_exposure", "DOUBLE"),
+            ("trade_exposure_basis", "VARCHAR"),
+            *_typed("economic_vulnerability supply_risk", "DOUBLE"),
+            *_PROFILE_TAIL,
+        ),
+        "Country profiles (USGS 2021-style supply risk) of every importer and year, all minerals.",
+    ),
+}
+"""One derived table per criticality method; the profile columns differ by method."""
+
+IMPORT_SOURCES_DERIVED = DerivedTable(
+    "derived_import_sources",
+    (
+        *_typed("importer commodity stage", "VARCHAR"),
+        ("year", "BIGINT"),
+        ("exporter", "VARCHAR"),
+        *_typed("value_usd quantity_t value_with_quantity", "DOUBLE"),
+        ("rows_with_quantity", "BIGINT"),
+        *_typed("share_usd share_t", "DOUBLE"),
+        ("basis", "VARCHAR"),
+        ("share", "DOUBLE"),
+        ("is_aggregate", "BOOLEAN"),
+        *_typed("release provenance", "VARCHAR"),
+        ("row_order", "BIGINT"),
+    ),
+    "Each supplier's share of each importer's imports per commodity, stage and year (BACI HS92).",
+)
+
+MINERAL_PRODUCERS = DerivedTable(
+    "derived_mineral_producers",
+    (
+        *_typed("commodity stage", "VARCHAR"),
+        ("year", "SMALLINT"),
+        ("country", "VARCHAR"),
+        *_typed("value share denominator", "DOUBLE"),
+        *_typed("denominator_basis provenance release", "VARCHAR"),
+    ),
+    "Each producer's share of world production per commodity, stage and year (main series).",
+)
+
+MINERAL_CONCENTRATION = DerivedTable(
+    "derived_mineral_concentration",
+    (
+        *_typed("commodity stage", "VARCHAR"),
+        ("year", "SMALLINT"),
+        ("producers", "BIGINT"),
+        *_typed("reported_total hhi", "DOUBLE"),
+        ("top1_country", "VARCHAR"),
+        *_typed(
+            "top1_value top1_share top3_share top3_value hhi_10000 other_value world_total denominator",
+            "DOUBLE",
+        ),
+        ("denominator_basis", "VARCHAR"),
+        *_typed("top1_share_of_world top3_share_of_world top1_share_of_world_published", "DOUBLE"),
+        ("producers_above_5pct", "BIGINT"),
+        ("unattributed_share", "DOUBLE"),
+        ("other_pieces", "BIGINT"),
+        *_typed("hhi_lower hhi_point hhi_upper hhi_lower_10000 hhi_point_10000 hhi_upper_10000", "DOUBLE"),
+        ("provenance", "VARCHAR"),
+        *_typed("hhi_wgi hhi_wgi_t hhi_wgi_t_lower hhi_wgi_t_upper", "DOUBLE"),
+        ("release", "VARCHAR"),
+    ),
+    "Supply concentration per commodity, stage and year: HHI with bounds, top shares, HHI_WGI(,t).",
+)
+
+MINERAL_FLOWS = DerivedTable(
+    "derived_mineral_flows",
+    (
+        ("commodity", "VARCHAR"),
+        ("year", "BIGINT"),
+        *_typed("exporter importer", "VARCHAR"),
+        *_typed("quantity_t value_usd", "DOUBLE"),
+        ("release", "VARCHAR"),
+    ),
+    "The largest trade flows (by value) of each commodity and year, all its HS92 codes together.",
+)
+
+DERIVED_TABLES: dict[str, DerivedTable] = {
+    t.name: t
+    for t in (
+        *PROFILE_TABLES.values(),
+        IMPORT_SOURCES_DERIVED,
+        MINERAL_PRODUCERS,
+        MINERAL_CONCENTRATION,
+        MINERAL_FLOWS,
+    )
+}
+"""Every derived table by name."""

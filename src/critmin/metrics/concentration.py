@@ -126,6 +126,10 @@ def _denominators(
     return frame
 
 
+RESIDUAL_TOLERANCE = 1e-12
+"""An ``OTH`` share at or below this (of world production) is rounding, not a producer."""
+
+
 def world_shares(
     production: pd.DataFrame,
     world: pd.DataFrame | None = None,
@@ -183,7 +187,9 @@ def world_shares(
     aggregates = pd.concat([f for f in (world, other) if f is not None and not f.empty] or [known.iloc[:0]])
     group_prov = prov.by_group(pd.concat([known, aggregates], ignore_index=True), keys)
     rest = rest.merge(group_prov, on=keys, how="left")
-    rest = rest[rest["share"] > 0]
+    # 1 - sum(shares) of a fully attributed group is rounding noise (~1e-16) whose sign depends
+    # on the rows' order; keep OTH only when it is a real part of the total.
+    rest = rest[rest["share"] > RESIDUAL_TOLERANCE]
     columns = [*keys, "country", "value", "share", "denominator", "denominator_basis", prov.PROVENANCE]
     out = pd.concat([rows[columns], rest[columns]], ignore_index=True)
     return out.sort_values([*keys, "share"], ascending=[True] * len(keys) + [False], ignore_index=True)

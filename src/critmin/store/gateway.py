@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +21,12 @@ import pyarrow as pa
 
 from critmin.errors import SchemaVersionError, StoreError, VintageError
 from critmin.ingest.base import Parsed
-from critmin.schema import SCHEMA_VERSION, TABLES, VINTAGE_COLUMNS, Table
+from critmin.schema import DERIVED_TABLES, SCHEMA_VERSION, TABLES, VINTAGE_COLUMNS, Table
 from critmin.store import ddl
+from critmin.store.pool import ReaderPool, suspended
+
+DERIVED_STATE_KEY = "derived_state"
+"""The ``meta`` row naming the data state the derived tables were computed from."""
 
 FilterValue = str | int | float | bool | Sequence[str] | Sequence[int] | None
 
@@ -72,10 +76,14 @@ class Store:
     ----------
     path
         The DuckDB file. It is created, with the current schema, on first write.
+    pool
+        Read-only connections to reuse across reads (:class:`critmin.store.pool.ReaderPool`);
+        by default each read opens and closes its own connection.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, pool: ReaderPool | None = None) -> None:
         self.path = Path(path)
+        self.pool = pool
 
     # -- connections -----------------------------------------------------------------------
 
@@ -84,6 +92,10 @@ class Store:
         """A read-only connection; the store must exist and have the current schema."""
         if not self.path.exists():
             raise StoreError(f"no store at {self.path}; run `critmin data init` or `make run` first")
+        if self.pool is not None:
+            with self.pool.borrow(self._check_version) as borrowed:
+                yield borrowed
+            return
         try:
             con = duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as exc:
@@ -96,8 +108,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection inside one transaction: committed on success, else rolled back."""
+        """A read-write connection inside one transaction: committed on success, else rolled back.
+
+        Reader pools of this process on the same file are suspended meanwhile (DuckDB refuses a
+        read-write connection while a read-only one to the file is open in the process).
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with suspended(self.path):
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             # Row order in a table means nothing here (reads sort or group), and keeping it makes
             # DuckDB write large inserts single-threaded and checkpoint them slowly.
@@ -194,12 +214,13 @@ class Store:
 
     def migrate(self) -> int:
         """Bring the store to the current schema; return the version it had."""
-        con = duckdb.connect(str(self.path))
-        try:
-            before = self._version(con)
-            self._migrate(con)
-        finally:
-            con.close()
+        with suspended(self.path):
+            con = duckdb.connect(str(self.path))
+            try:
+                before = self._version(con)
+                self._migrate(con)
+            finally:
+                con.close()
         return before
 
     def schema_version(self) -> int:
@@ -238,17 +259,40 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, parsed: Sequence[Parsed]) -> list[ImportOutcome]:
+    def add(self, parsed: Sequence[Parsed], *, after: Hook | None = None) -> list[ImportOutcome]:
         """Store parsed files as vintages, all in one transaction.
 
         A file whose SHA-256 is already stored changes nothing. If any insert fails, nothing
         of any file is kept.
+
+        Parameters
+        ----------
+        parsed
+            Parsed files, one vintage each.
+        after
+            Called inside the same transaction, after the inserts, with a :class:`BoundStore`
+            that reads and writes on the transaction's connection (the derived tables'
+            refresh, :func:`critmin.derived.refresh`). If it raises, the whole import is
+            rolled back and a :class:`~critmin.errors.StoreError` says why.
         """
         outcomes: list[ImportOutcome] = []
         with self.transaction() as con:
             for item in parsed:
                 outcomes.append(self._add_one(con, item))
+            if after is not None:
+                self._run_hook(con, after, "the import was rolled back")
         return outcomes
+
+    def within(self, hook: Hook) -> None:
+        """Run ``hook`` on a :class:`BoundStore` inside one transaction (rolled back if it raises)."""
+        with self.transaction() as con:
+            self._run_hook(con, hook, "nothing was changed")
+
+    def _run_hook(self, con: duckdb.DuckDBPyConnection, hook: Hook, outcome: str) -> None:
+        try:
+            hook(BoundStore(self.path, con))
+        except Exception as exc:
+            raise StoreError(f"{outcome}: computing the derived tables failed: {exc}") from exc
 
     def _add_one(self, con: duckdb.DuckDBPyConnection, item: Parsed) -> ImportOutcome:
         known = first_row(con, "SELECT vintage_id, row_counts FROM vintages WHERE sha256 = ?", [item.sha256])
@@ -422,9 +466,185 @@ class Store:
             raise StoreError(f"no catalog table {name!r}; choose from {sorted(ddl.CATALOG_TABLES)}")
         return self.query(f"SELECT * FROM {name}")
 
+    # -- derived tables -------------------------------------------------------------------
+
+    def data_state(self) -> str:
+        """A SHA-256 naming the canonical data: the vintages (ids and file hashes) and the catalog.
+
+        Vintages holding only events are left out: the register changes no derived table.
+        """
+        with self.reader() as con:
+            return self._data_state(con)
+
+    def derived_state(self) -> str | None:
+        """The data state the derived tables were computed from (``None``: never computed)."""
+        with self.reader() as con:
+            return self._derived_state(con)
+
+    def states(self) -> tuple[str, str | None]:
+        """:meth:`data_state` and :meth:`derived_state` read on one connection (one state of the file)."""
+        with self.reader() as con:
+            return self._data_state(con), self._derived_state(con)
+
+    @staticmethod
+    def _data_state(con: duckdb.DuckDBPyConnection) -> str:
+        rows = con.execute(
+            "SELECT vintage_id, sha256, row_counts FROM vintages ORDER BY vintage_id"
+        ).fetchall()
+        catalog = first_row(con, "SELECT value FROM meta WHERE key = 'catalog_sha256'")
+        digest = hashlib.sha256(str(catalog[0] if catalog else "").encode())
+        for vintage_id, sha, counts in rows:
+            if counts in (None, "{}") or set(json.loads(counts)) - {"events"}:
+                digest.update(f"{vintage_id}:{sha};".encode())
+        return digest.hexdigest()
+
+    @staticmethod
+    def _derived_state(con: duckdb.DuckDBPyConnection) -> str | None:
+        row = first_row(con, "SELECT value FROM meta WHERE key = ?", [DERIVED_STATE_KEY])
+        return str(row[0]) if row else None
+
+    def write_derived(self, frames: Mapping[str, pd.DataFrame], state: str) -> dict[str, int]:
+        """Replace the derived tables with ``frames`` (name -> rows) and record ``state``; rows written.
+
+        Every table of :data:`critmin.schema.DERIVED_TABLES` must be given, with its columns.
+        """
+        missing = sorted(set(DERIVED_TABLES) - set(frames))
+        if missing:
+            raise StoreError(f"derived tables {missing} were not computed")
+        counts: dict[str, int] = {}
+        with self.transaction() as con:
+            for name, table in DERIVED_TABLES.items():
+                frame = frames[name]
+                absent = [c for c in table.column_names if c not in frame.columns]
+                if absent:
+                    raise StoreError(f"derived table {name} computed without column(s) {absent}")
+                typed = ", ".join(f"{c} {k}" for c, k in table.columns)
+                execute(con, f"CREATE OR REPLACE TABLE {name} ({typed})")
+                con.register("incoming_derived", frame[table.column_names])
+                try:
+                    select = ", ".join(f"CAST({c} AS {k})" for c, k in table.columns)
+                    execute(con, f"INSERT INTO {name} SELECT {select} FROM incoming_derived")
+                finally:
+                    con.unregister("incoming_derived")
+                counts[name] = len(frame)
+            execute(
+                con,
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [DERIVED_STATE_KEY, state],
+            )
+        return counts
+
+    def read_derived(
+        self,
+        name: str,
+        filters: Mapping[str, FilterValue] | None = None,
+        *,
+        order: Sequence[str] = (),
+        columns: Sequence[str] | None = None,
+        distinct: bool = False,
+    ) -> pd.DataFrame:
+        """Rows of a derived table, filtered (column -> value or list) and ordered by ``order``.
+
+        The rows are read whatever state they belong to; :meth:`read_fresh` reads them only
+        when they belong to the data beside them.
+        """
+        with self.reader() as con:
+            return self._read_derived(con, name, filters, order, columns, distinct)
+
+    def read_fresh(
+        self,
+        name: str,
+        version: str,
+        filters: Mapping[str, FilterValue] | None = None,
+        *,
+        order: Sequence[str] = (),
+        columns: Sequence[str] | None = None,
+        distinct: bool = False,
+    ) -> pd.DataFrame | None:
+        """:meth:`read_derived`, or ``None`` when the tables are not those of the data beside them.
+
+        The check and the read share one connection, so they see one state of the file: rows
+        are returned only if the recorded :meth:`derived_state` is ``f"{version}-{data_state}"``
+        (``version`` names the computation, :func:`critmin.derived.state.version_tag`). A store
+        without derived tables (older, or never refreshed) gives ``None``.
+        """
+        with self.reader() as con:
+            if self._derived_state(con) != f"{version}-{self._data_state(con)}":
+                return None
+            return self._read_derived(con, name, filters, order, columns, distinct)
+
+    @staticmethod
+    def _read_derived(
+        con: duckdb.DuckDBPyConnection,
+        name: str,
+        filters: Mapping[str, FilterValue] | None,
+        order: Sequence[str],
+        columns: Sequence[str] | None,
+        distinct: bool,
+    ) -> pd.DataFrame:
+        if name not in DERIVED_TABLES:
+            raise StoreError(f"no derived table {name!r}; choose from {sorted(DERIVED_TABLES)}")
+        table = DERIVED_TABLES[name]
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (filters or {}).items():
+            if value is None:
+                continue
+            if column not in table.column_names:
+                raise StoreError(f"derived table {name} has no column {column!r} to filter on")
+            if isinstance(value, (list, tuple, set, frozenset)):
+                values = list(value)
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})" if values else "FALSE")
+                params.extend(values)
+            else:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        wanted = list(columns) if columns else ["*"]
+        unknown = [c for c in [*order, *(columns or ())] if c not in table.column_names]
+        if unknown:
+            raise StoreError(f"derived table {name} has no column(s) {unknown}")
+        sql = (
+            f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(wanted)} FROM {name} "
+            f"WHERE {' AND '.join(clauses) or 'TRUE'}"
+        )
+        if order:
+            sql += " ORDER BY " + ", ".join(order)
+        return con.execute(sql, params).df()
+
     def is_empty(self) -> bool:
         """True when no vintage is stored yet (or the file does not exist)."""
         if not self.path.exists():
             return True
         with self.reader() as con:
             return not scalar(con, "SELECT count(*) FROM vintages")
+
+
+Hook = Callable[["BoundStore"], None]
+"""Work run inside a write transaction on a store bound to its connection."""
+
+
+class BoundStore(Store):
+    """A :class:`Store` whose reads and writes all go through one open transaction's connection.
+
+    Handed to the hook of :meth:`Store.add` and :meth:`Store.within`: it reads the rows the
+    transaction has written so far and writes into the same transaction (nothing is committed
+    or rolled back here; the caller's transaction decides).
+    """
+
+    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(path)
+        self._con = con
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The transaction's connection."""
+        yield self._con
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The transaction's connection (already inside the caller's transaction)."""
+        yield self._con
+
+    def is_empty(self) -> bool:
+        """True when the transaction sees no vintage."""
+        return not scalar(self._con, "SELECT count(*) FROM vintages")

@@ -1,0 +1,73 @@
+"""Compute every derived table from a store and write them with the state they belong to."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from critmin.api import Critmin
+from critmin.derived import minerals, trade
+from critmin.derived.profiles import country_profiles
+from critmin.derived.state import expected_state
+from critmin.errors import CritminError
+from critmin.profiles import METHODS, NOMENCLATURE, read_inputs
+from critmin.schema import (
+    IMPORT_SOURCES_DERIVED,
+    MINERAL_CONCENTRATION,
+    MINERAL_FLOWS,
+    MINERAL_PRODUCERS,
+    PROFILE_TABLES,
+)
+from critmin.store import Store
+
+
+def profile_years(db: Critmin) -> list[int]:
+    """Years with both USGS mine production and HS92 trade (``profiles.latest_year`` picks the last)."""
+    production = set(db.production(year=None, stage="mine")["year"].dropna().astype(int))
+    return sorted(production & set(db.trade_years(nomenclature=NOMENCLATURE)))
+
+
+def compute(db: Critmin) -> dict[str, pd.DataFrame]:
+    """Every derived table of the store ``db``, by table name (see :data:`critmin.schema.DERIVED_TABLES`)."""
+    profiles: dict[str, list[pd.DataFrame]] = {m: [] for m in METHODS}
+    sources, flows = [], []
+    lists = db.lists()
+    for year in profile_years(db):
+        inputs = read_inputs(db, year)
+        for method in METHODS:
+            profiles[method].append(country_profiles(inputs, method, lists))
+        sources.append(trade.import_sources(inputs))
+        flows.append(trade.mineral_flows(inputs))
+    production = db.production(aggregates=True)
+    frames = {
+        PROFILE_TABLES[m].name: _concat(parts, PROFILE_TABLES[m].column_names)
+        for m, parts in profiles.items()
+    }
+    frames[IMPORT_SOURCES_DERIVED.name] = _concat(sources, IMPORT_SOURCES_DERIVED.column_names)
+    frames[MINERAL_FLOWS.name] = _concat(flows, MINERAL_FLOWS.column_names)
+    frames[MINERAL_PRODUCERS.name] = _concat([minerals.producers(production)], MINERAL_PRODUCERS.column_names)
+    frames[MINERAL_CONCENTRATION.name] = _concat(
+        [minerals.concentration(production, db.governance(), db.restrictions())],
+        MINERAL_CONCENTRATION.column_names,
+    )
+    return frames
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    kept = [p for p in parts if len(p)]
+    if not kept:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(kept, ignore_index=True).reindex(columns=columns)
+
+
+def refresh(store: Store) -> dict[str, int]:
+    """Recompute and store the derived tables of ``store`` (a store bound to a transaction, or any store).
+
+    A store with no trade or production year yet gets empty tables, still marked fresh.
+    Returns the rows written per table.
+    """
+    db = Critmin(store=store)
+    try:
+        frames = compute(db)
+    except CritminError as exc:
+        raise CritminError(f"derived tables: {exc}") from exc
+    return store.write_derived(frames, expected_state(store))
