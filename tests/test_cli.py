@@ -1,7 +1,8 @@
-"""The `critmin data` commands end to end, on real files, through the Typer app."""
+"""The `critmin data` commands and `critmin risk compare` end to end, on real files, through the Typer app."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -103,3 +104,37 @@ def test_store_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["data", "status", "--format", "json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["store"] == str(home / "critmin.duckdb")
+
+
+def test_risk_compare_reads_the_service(bundled: Critmin, tmp_path: Path) -> None:
+    from critmin import services
+
+    code, out, err = invoke(bundled, "risk", "compare", "jpn", "IND", "--format", "json")
+    assert code == 0, err
+    frame = pd.read_json(io.StringIO(out), orient="records")
+    expected = services.compare(bundled, ["JPN", "IND"])
+    assert list(frame.columns) == list(expected.columns) and len(frame) == len(expected) > 0
+    assert list(frame["commodity"]) == list(expected["commodity"])
+    pd.testing.assert_series_equal(frame["score_JPN"], expected["score_JPN"], check_names=False)
+    three = ("JPN", "IND", "USA")
+    code, out, err = invoke(bundled, "risk", "compare", *three, "--method", "usgs", "--year", "2022")
+    assert code == 0, err
+    assert "JPN, IND, USA: supply risk side by side (usgs, 2022)" in out and "score_USA" in out
+    target = tmp_path / "compare.parquet"
+    code, _, err = invoke(bundled, "risk", "compare", "JPN", "IND", "-f", "parquet", "-o", str(target))
+    assert code == 0, err
+    assert len(pd.read_parquet(target)) == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("countries", "named"),
+    [
+        (["JPN"], "2 to 4"),
+        (["JPN", "IND", "USA", "DEU", "CHN"], "2 to 4"),
+        (["JPN", "JPN"], "2 to 4"),
+        (["JPN", "ZZZ"], "ZZZ"),
+    ],
+)
+def test_risk_compare_refuses_bad_countries(bundled: Critmin, countries: list[str], named: str) -> None:
+    code, _, err = invoke(bundled, "risk", "compare", *countries)
+    assert code == 1 and named in err and "Traceback" not in err

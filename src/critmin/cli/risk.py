@@ -1,4 +1,8 @@
-"""``critmin risk ...``: exposure profiles of a country, a mineral or a pair of countries."""
+"""``critmin risk ...``: exposure profiles of a country, a mineral, a pair of countries, or a comparison.
+
+Country, pair and comparison read through :mod:`critmin.services`, as the dashboard and the
+REST API do: the store's precomputed derived tables when fresh, otherwise computed on demand.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 from critmin.errors import CritminError
 
-app = typer.Typer(help="Where are we exposed? Profiles by country, mineral and pair.", no_args_is_help=True)
+app = typer.Typer(
+    help="Where are we exposed? Profiles by country, mineral and pair; countries compared.",
+    no_args_is_help=True,
+)
 
 YearOption = Annotated[
     int | None, typer.Option("--year", "-y", help="Year (default: latest with trade data).")
@@ -65,12 +72,12 @@ def country(
     out: OutOption = None,
 ) -> None:
     """A country's exposures, most critical first (minerals it imports or lists as critical)."""
-    from critmin.profiles import country_profile
+    from critmin import services
 
     def job() -> None:
         _check_method(method)
-        frame = country_profile(
-            ctx.obj.open(), iso3.upper(), year, stage=stage, method=method, all_minerals=all_minerals
+        frame = services.exposures(
+            ctx.obj.open(), iso3.upper(), year=year, stage=stage, method=method, all_minerals=all_minerals
         )
 
         if fmt is Format.table:
@@ -125,12 +132,12 @@ def pair(
     out: OutOption = None,
 ) -> None:
     """Minerals both partners depend on, with the suppliers they share."""
-    from critmin.profiles import pair_profile
+    from critmin import services
 
     def job() -> None:
         _check_method(method)
         a, b = first.upper(), second.upper()
-        frame = pair_profile(ctx.obj.open(), a, b, year, stage=stage, method=method)
+        frame = services.pair(ctx.obj.open(), a, b, year=year, stage=stage, method=method)
         if fmt is Format.table:
             columns = [
                 "commodity",
@@ -145,6 +152,47 @@ def pair(
             _footer(
                 fmt, "Common suppliers: exporters with >= 5% of both partners' imports (share a/share b)."
             )
+        else:
+            show(frame, fmt, out=out)
+
+    run_guarded(job)
+
+
+@app.command()
+def compare(
+    ctx: typer.Context,
+    countries: Annotated[
+        list[str], typer.Argument(help="Two to four ISO3 codes (EUU for the EU-27), e.g. JPN IND USA.")
+    ],
+    year: YearOption = None,
+    method: MethodOption = "eu",
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Two to four countries side by side: each one's score, import reliance and top supplier per mineral."""
+    from critmin import services
+    from critmin.services.exposures import MAX_COMPARED
+
+    def job() -> None:
+        _check_method(method)
+        codes = [c.upper() for c in countries]
+        if len(set(codes)) != len(codes) or not 2 <= len(codes) <= MAX_COMPARED:
+            raise CritminError(f"give 2 to {MAX_COMPARED} different ISO3 codes, not {' '.join(codes)}")
+        db = ctx.obj.open()
+        known = set(db.places()["code"])
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise CritminError(f"unknown country code {', '.join(unknown)} (ISO3, or EUU for the EU-27)")
+        frame = services.compare(db, codes, year=year, method=method)
+        if fmt is Format.table:
+            columns = ["commodity", "stage"]
+            for code in codes:
+                columns += [f"score_{code}", f"import_reliance_{code}", f"top1_exporter_{code}"]
+            shown = int(frame["year"].max()) if frame["year"].notna().any() else year
+            title = f"{', '.join(codes)}: supply risk side by side ({method}, {shown})"
+            reliance = tuple(f"import_reliance_{code}" for code in codes)
+            show(frame[[*columns, "max_score"]], fmt, title=title, percent=(*PERCENT, *reliance))
+            _footer(fmt, "Sources: " + "; ".join(sorted(set("; ".join(frame["provenance"]).split("; ")))))
         else:
             show(frame, fmt, out=out)
 

@@ -1,9 +1,12 @@
-"""Metrics: country, mineral and pair profiles, and supply concentration over the years.
+"""Metrics: country, mineral and pair profiles, comparisons, and supply concentration over the years.
 
-Profiles compute criticality for one year from production, trade and governance (1–30 s), so
-these endpoints are plain ``def``: FastAPI runs them in its thread pool and the server keeps
-answering other requests meanwhile. Every table carries ``provenance`` (or ``source`` and
-``release``) per row and the JSON envelope's ``sources``.
+Exposures, pairs, comparisons and a mineral's concentration over the years are read through
+:mod:`critmin.services`, as the dashboard's pages read them: from the store's precomputed
+derived tables when they are fresh, otherwise computed on demand for one year from
+production, trade and governance (1–30 s). The endpoints are therefore plain ``def``: FastAPI
+runs them in its thread pool and the server keeps answering other requests meanwhile. Every
+table carries ``provenance`` (or ``source`` and ``release``) per row and the JSON envelope's
+``sources``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from critmin import services
 from critmin.api import Critmin
+from critmin.derived.minerals import GOVERNANCE_COLUMNS
 from critmin.errors import CritminError
 from critmin.metrics.concentration import split_aggregates, supply_concentration, world_shares
-from critmin.profiles import NOMENCLATURE, country_profile, mineral_profile, pair_profile
-from critmin.web.deps import Limit, Offset, Store, keyed_store, store_key
+from critmin.profiles import NOMENCLATURE, mineral_profile
+from critmin.services.exposures import MAX_COMPARED
+from critmin.web.deps import Limit, Offset, Store, store_key
 from critmin.web.responses import TableFormat, records, sources, table_response
-from critmin.web.routes.data import Commodities, Fmt, Stages
+from critmin.web.routes.data import Commodities, Fmt, Iso3, Stages
 
 router = APIRouter(prefix="/api", tags=["metrics"])
 
@@ -38,6 +44,15 @@ CommodityPath = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_ ,()\-]{1,60}$", description="Commodity id or name (rare_earths).")
 ]
 MineralPart = Literal["summary", "producers", "exporters", "concentration"]
+ComparedCountries = Annotated[
+    list[Iso3],
+    Query(
+        alias="country",
+        min_length=2,
+        max_length=MAX_COMPARED,
+        description=f"ISO3 code of a country to compare (EUU for the EU); give 2 to {MAX_COMPARED}.",
+    ),
+]
 
 
 def known_country(db: Critmin, iso3: str, field: str = "iso3") -> str:
@@ -55,6 +70,20 @@ def trade_provenance(db: Critmin, commodity_id: str, exporters: pd.DataFrame) ->
     return "; ".join(f"{s} {r} #{v}" for s, r, v in found.itertuples(index=False))
 
 
+def mineral_concentration_over_time(db: Critmin, commodity_id: str, stage: str | None) -> pd.DataFrame:
+    """:func:`concentration_over_time` of one commodity, via :func:`critmin.services.mineral_concentration`.
+
+    The service adds HHI_WGI, HHI_WGI,t and ``release``; they are dropped so the API's table
+    keeps the columns of :func:`~critmin.metrics.concentration.supply_concentration`.
+    """
+    frame = services.mineral_concentration(db, commodity_id)
+    if stage is not None and len(frame):
+        frame = frame[frame["stage"] == stage]
+    if frame.empty:
+        return pd.DataFrame()
+    return frame.drop(columns=[*GOVERNANCE_COLUMNS, "release"], errors="ignore").reset_index(drop=True)
+
+
 def _table(frame: pd.DataFrame) -> dict[str, Any]:
     return {"total": len(frame), "sources": sources(frame), "rows": records(frame)}
 
@@ -65,7 +94,9 @@ def concentration_over_time(
     """HHI (with bounds for Other countries), top-1 and top-3 shares per commodity, stage and year.
 
     Computed by :func:`critmin.metrics.concentration.supply_concentration` on the main series
-    (``form == ''``) of production read with its World and Other-countries rows.
+    (``form == ''``) of production read with its World and Other-countries rows, in one read for
+    all the commodities asked (:func:`critmin.services.mineral_concentration` gives the same rows
+    for one commodity, but one call per commodity is slower for many, far slower on demand).
     """
     production = db.production(commodity, stage, aggregates=True)
     production = production[production["form"] == ""]
@@ -98,18 +129,25 @@ def country(
     offset: Offset = 0,
     limit: Limit = 1000,
 ) -> Response:
-    """A country's exposures, most critical first: score, import concentration, top supplier, listed."""
+    """A country's exposures, most critical first: score, import concentration, top supplier, listed.
+
+    The rows and columns of :func:`critmin.profiles.country_profile`, read through
+    :func:`critmin.services.exposures`.
+    """
     known_country(db, iso3)
-    frame = country_profile(db, iso3, year, stage=stage, method=method, all_minerals=all_minerals)
+    frame = services.exposures(db, iso3, year=year, stage=stage, method=method, all_minerals=all_minerals)
     return table_response(frame, fmt, name=f"profile-{iso3}-{method}", offset=offset, limit=limit)
 
 
 @functools.lru_cache(maxsize=64)
 def _mineral_parts(
-    key: str, commodity_id: str, year: int | None, stage: str | None
+    key: str, db: Critmin, commodity_id: str, year: int | None, stage: str | None
 ) -> dict[str, pd.DataFrame]:
-    """A mineral profile's four tables, cached per store state (an import changes the key)."""
-    db = keyed_store(key)
+    """A mineral profile's four tables, cached per store state (an import changes the key).
+
+    ``db`` is the server's long-lived handle (:func:`critmin.web.deps.store`), so a cache miss
+    reads through its pool of connections instead of opening the store again.
+    """
     profile = mineral_profile(db, commodity_id, year, stage=stage)
     exporters = profile.exporters
     if len(exporters) and "provenance" not in exporters.columns:
@@ -118,7 +156,7 @@ def _mineral_parts(
         "summary": profile.summary,
         "producers": profile.producers,
         "exporters": exporters,
-        "concentration": concentration_over_time(db, commodity_id, stage),
+        "concentration": mineral_concentration_over_time(db, commodity_id, stage),
     }
 
 
@@ -139,9 +177,10 @@ def mineral(
     """A mineral's supply: ``summary`` per stage, ``producers``, ``exporters`` and ``concentration`` by year.
 
     Without ``part`` all four come in one JSON object, each as ``{total, sources, rows}``.
+    ``concentration`` (every year) is read through :func:`critmin.services.mineral_concentration`.
     """
     commodity_id = db.commodity_id(commodity)
-    parts = _mineral_parts(store_key(request), commodity_id, year, stage)
+    parts = _mineral_parts(store_key(request), db, commodity_id, year, stage)
     if part is not None:
         return table_response(
             parts[part], fmt, name=f"mineral-{commodity_id}-{part}", offset=offset, limit=limit
@@ -164,13 +203,44 @@ def pair(
     offset: Offset = 0,
     limit: Limit = 1000,
 ) -> Response:
-    """Minerals both countries import, with both scores, the joint score and their common suppliers."""
+    """Minerals both countries import, with both scores, the joint score and their common suppliers.
+
+    The rows and columns of :func:`critmin.profiles.pair_profile`, read through
+    :func:`critmin.services.pair`.
+    """
     if a == b:
         raise CritminError(f"b: the pair needs two different countries, not {a} twice")
     known_country(db, a, "a")
     known_country(db, b, "b")
-    frame = pair_profile(db, a, b, year, stage=stage, method=method)
+    frame = services.pair(db, a, b, year=year, stage=stage, method=method)
     return table_response(frame, fmt, name=f"pair-{a}-{b}-{method}", offset=offset, limit=limit)
+
+
+@router.get("/compare")
+def compare(
+    db: Store,
+    countries: ComparedCountries,
+    year: ProfileYear = None,
+    method: Method = "eu",
+    fmt: Fmt = TableFormat.json,
+    offset: Offset = 0,
+    limit: Limit = 1000,
+) -> Response:
+    """Two to four countries side by side: one row per commodity and stage any of them imports or lists.
+
+    Columns ``commodity, stage, year``, then for each country ``score_X``,
+    ``import_reliance_X`` (EU method; net import reliance ``nir`` for the others),
+    ``top1_exporter_X`` and ``top1_share_X``; then ``max_score`` (the highest of their scores)
+    and ``provenance``. Most critical first (by ``max_score``). Each country's scores are those
+    of ``/api/profiles/country/{iso3}``; read through :func:`critmin.services.compare`.
+    """
+    codes = list(dict.fromkeys(countries))
+    if len(codes) < len(countries):
+        raise CritminError(f"country: compare needs different countries, not {', '.join(countries)}")
+    for code in codes:
+        known_country(db, code, "country")
+    frame = services.compare(db, codes, year=year, method=method)
+    return table_response(frame, fmt, name=f"compare-{'-'.join(codes)}-{method}", offset=offset, limit=limit)
 
 
 @router.get("/concentration")
