@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -15,13 +16,13 @@ from typer.testing import CliRunner
 
 import critmin
 from critmin import derisking
+from critmin.charts import format_value
 from critmin.cli.main import app
 from critmin.errors import CritminError
 from critmin.reports import brief as brief_module
 from critmin.reports.brief import Brief, BriefOptions, collect
 from critmin.reports.html import render
 from critmin.reports.pdf import PdfError, find_browser, print_pdf
-from critmin.reports.svgbase import format_value
 
 FOCUS = ("rare_earths", "graphite_natural")
 FORBIDDEN_TAGS = {
@@ -182,15 +183,20 @@ def test_cli_with_one_partner_exits_1_and_writes_nothing(bundled: critmin.Critmi
 def test_the_page_refers_to_nothing_outside_itself(run: Run, tree: TreeBuilder) -> None:
     tags = {tag for tag, _ in tree.tags}
     assert not tags & FORBIDDEN_TAGS
+    assert "<script" not in run.page.lower()
     for tag, attrs in tree.tags:
         assert "src" not in attrs, tag
         assert not any(name.startswith("on") for name in attrs), tag
-        if "href" in attrs:
-            assert attrs["href"].startswith("#"), attrs["href"]
+        for name in ("href", "xlink:href"):
+            if name in attrs:
+                assert attrs[name].startswith("#"), attrs[name]
         for name, value in attrs.items():
-            if name != "xmlns":
-                assert "http" not in value and "url(" not in value, (tag, name, value)
-    assert "url(" not in run.page
+            if name != "xmlns" and not name.startswith("xmlns:"):  # namespace names, not resources
+                assert "http" not in value, (tag, name, value)
+                assert all(u.startswith("url(#") for u in re.findall(r"url\([^)]*\)", value)), value
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", run.page, flags=re.I)
+    # the only url() references are to gradients inside the same SVG
+    assert all(u.startswith("url(#") for u in re.findall(r"url\([^)]*\)", run.page))
     assert "@import" not in run.page
 
 
@@ -216,15 +222,72 @@ def test_every_section_in_the_contents_exists(tree: TreeBuilder) -> None:
         assert len(headings) == 1 and headings[0].all_text().strip()
 
 
+def expected_figures(brief: Brief) -> int:
+    """The charts and maps the brief draws for its data (see critmin.reports.html)."""
+    production = brief.production
+    maps = sum(1 for c in brief.options.focus[:3] if not production[production["commodity"] == c].empty)
+    return (
+        (not brief.shared.empty)
+        + maps
+        + (brief.joint is not None)
+        + (brief.losses is not None)
+        + (brief.projects is not None and not brief.projects.ranking.empty)
+        + len(brief.sourcing)
+    )
+
+
+def chart_svgs(page: str) -> list[str]:
+    return re.findall(r'<figure class="chart">(.*?)</figure>', page, flags=re.S)
+
+
 def test_every_chart_is_valid_svg_labelled_for_screen_readers(run: Run, tree: TreeBuilder) -> None:
     charts = [c for f in tree.root.find_all("figure") if f.attrs.get("class") == "chart" for c in f.children]
-    assert len(charts) >= 5 and all(c.tag == "svg" for c in charts)
+    # 1 supply-risk chart, 2 production maps, import sources, CVaR95, projects, 2 sourcing frontiers
+    assert len(charts) == expected_figures(run.brief) == 8
+    assert all(c.tag == "svg" for c in charts)
+    assert run.page.count("<svg") == len(charts)
     for svg in charts:
         assert svg.attrs.get("role") == "img"
         assert svg.attrs.get("aria-label", "").strip()
+        assert "Source:" in svg.attrs["aria-label"]
         assert svg.find_all("title")
-    for text in re.findall(r'<figure class="chart">(.*?)</figure>', run.page, flags=re.S):
+    texts = chart_svgs(run.page)
+    assert len(texts) == len(charts)
+    for text in texts:
         assert ET.fromstring(text).tag == "{http://www.w3.org/2000/svg}svg"
+    ids = re.findall(r'\bid="([^"]+)"', "".join(texts))
+    assert len(ids) == len(set(ids))  # each figure's gradients and clip paths have their own ids
+
+
+def svg_texts(svg: str) -> list[str]:
+    """The visible text of an SVG: every <text> element's content."""
+    return ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_the_charts_draw_the_briefs_numbers(run: Run) -> None:
+    svgs = {ET.fromstring(s).findtext("{http://www.w3.org/2000/svg}title"): s for s in chart_svgs(run.page)}
+    assert run.brief.losses is not None and run.brief.projects is not None
+    # the CVaR95 bars are labelled with the simulated shares, as in the loss table
+    cvar = svgs["CVaR95: mean loss in the worst 5% of simulated years, share of apparent consumption"]
+    summary = run.brief.losses.result.summary
+    shown = svg_texts(cvar)
+    for record in summary.to_dict("records"):
+        assert format_value(record["cvar95_share"], "share") in shown
+    # the projects' bars: the best project's cut per tonne, and its name on the axis
+    best = run.brief.projects.ranking.iloc[0]
+    bars = svgs["CVaR95 cut per tonne a year of capacity (both partners)"]
+    assert format_value(float(best["cut_per_t"]), "t per t/yr") in svg_texts(bars)
+    assert any(str(best["project"])[:20] in t for t in svg_texts(bars))
+    assert "each project's own sources in the table below" in bars
+    # hovering a map's country names its share of world production
+    production = run.brief.production
+    rare = production[production["commodity"] == "rare_earths"]
+    top = rare.sort_values("share", ascending=False).iloc[0]
+    name = run.brief.places.get(top["country"], top["country"])
+    label = html.escape(f"{name}: {format_value(float(top['share']), 'share')}")
+    maps = [s for t, s in svgs.items() if t and t.startswith("Rare earths: share of world mine production")]
+    assert len(maps) == 1
+    assert f"<title>{label}</title>" in maps[0] and f'aria-label="{label}"' in maps[0]
 
 
 def test_loss_table_shows_the_simulated_cvar_shares(run: Run, tree: TreeBuilder) -> None:

@@ -18,7 +18,13 @@ FORBIDDEN = {
     "reports": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
     "web": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }
-RENDERERS = ("charts", "svgbase", "worldmap", "html", "pdf")
+RENDERERS = tuple(
+    sorted(
+        str(p.relative_to(SRC / "reports"))
+        for p in [*(SRC / "reports" / "html").glob("*.py"), SRC / "reports" / "pdf.py"]
+    )
+)
+"""The brief's renderers: every module of the ``reports.html`` package, and the PDF printer."""
 PURE_EVENT_MODULES = ("alerts", "extract", "gazetteer")
 SCENARIO_ENGINES = ("spec", "cascade", "reference", "disruption")
 
@@ -52,11 +58,36 @@ def test_scenario_engines_read_nothing(module: str) -> None:
     assert not {n for n in names if n.startswith(("critmin.api", "critmin.store", "duckdb"))}
 
 
+def test_the_renderers_are_found() -> None:
+    assert "pdf.py" in RENDERERS and "html/__init__.py" in RENDERERS and len(RENDERERS) >= 6
+
+
 @pytest.mark.parametrize("module", RENDERERS)
 def test_renderers_read_nothing(module: str) -> None:
-    """Charts, maps, the HTML page and the PDF printer take values; they never reach the API or studies."""
-    names = imported_modules(SRC / "reports" / f"{module}.py")
+    """The HTML page and the PDF printer take values; they never reach the API or studies."""
+    names = imported_modules(SRC / "reports" / module)
     assert not {n for n in names if n.startswith(("critmin.api", "critmin.derisking", "critmin.scenarios"))}
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in (SRC / "charts").glob("*.py")))
+def test_chart_builders_read_nothing(module: str) -> None:
+    """The chart builders are pure: values and frames in, specs and SVG out (critmin.charts' rule)."""
+    names = imported_modules(SRC / "charts" / module)
+    banned = ("critmin.api", "critmin.store", "critmin.derisking", "critmin.scenarios", "critmin.ingest")
+    assert not {n for n in names if n.startswith((*banned, "critmin.cli", "critmin.reports", "duckdb"))}
+
+
+def test_the_old_svg_renderers_are_gone() -> None:
+    """The brief draws with critmin.charts: nothing imports the removed hand-drawn SVG modules."""
+    old = ("critmin.reports.charts", "critmin.reports.svgbase", "critmin.reports.worldmap")
+    assert not any((SRC / "reports" / f"{name.rsplit('.', 1)[1]}.py").exists() for name in old)
+    users = {
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        for name in imported_modules(path)
+        if name in old or any(name.startswith(o + ".") for o in old)
+    }
+    assert not users
 
 
 @pytest.mark.parametrize("module", PURE_EVENT_MODULES)

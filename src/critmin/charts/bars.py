@@ -27,6 +27,7 @@ def bar(
     year: str | None = None,
     highlight: Collection[str] = (),
     sort: str | None = "-x",
+    x_title: str | None = None,
 ) -> dict[str, Any]:
     """Horizontal bars, one per category, with value labels at the bar ends.
 
@@ -48,6 +49,8 @@ def bar(
         Categories drawn in a second colour.
     sort
         ``"-x"``: largest first; ``None``: the frame's order.
+    x_title
+        Title of the value axis (default: the unit, see :func:`unit_title`).
 
     Returns
     -------
@@ -78,7 +81,7 @@ def bar(
         .mark_bar()
         .encode(
             y=y,
-            x=alt.X(f"{value}:Q", axis=base.axis(unit, unit_title(unit))),
+            x=alt.X(f"{value}:Q", axis=base.axis(unit, x_title or unit_title(unit))),
             color=colour,
             tooltip=base.tooltip(alt.Tooltip(f"{category}:N"), *_year_tip(rows)),
             description=alt.Description("label:N"),
@@ -123,6 +126,7 @@ def grouped_bars(
     source: str,
     vintage: str,
     year: str | None = None,
+    x_title: str | None = None,
 ) -> dict[str, Any]:
     """Bars side by side: for each category, one bar per group (2–4 countries), colour by group.
 
@@ -133,7 +137,7 @@ def grouped_bars(
         ``value``; optional ``source``/``vintage`` columns.
     category, value, group
         Column names of the row labels, the numbers and the groups (the legend).
-    unit, title, source, vintage, year
+    unit, title, source, vintage, year, x_title
         As for :func:`bar`.
 
     Returns
@@ -160,7 +164,7 @@ def grouped_bars(
         .encode(
             y=y,
             yOffset=y_offset,
-            x=alt.X(f"{value}:Q", axis=base.axis(unit, unit_title(unit))),
+            x=alt.X(f"{value}:Q", axis=base.axis(unit, x_title or unit_title(unit))),
             color=alt.Color(
                 f"{group}:N",
                 sort=groups,
@@ -214,6 +218,37 @@ def top_shares(frame: pd.DataFrame, *, category: str, part: str, share: str, top
     return pd.concat(out, ignore_index=True) if out else kept.assign(order=[])
 
 
+def top_shares_overall(
+    frame: pd.DataFrame, *, category: str, part: str, share: str, top: int
+) -> pd.DataFrame:
+    """The ``top`` parts with the largest summed share over all categories, the rest as ``other``.
+
+    Shares are first normalised to sum to 1 per category; parts are ranked by their summed normalised
+    share (ties by name); in each category the other parts are summed into one ``other`` row. The
+    ``order`` column is the part's overall rank (``other`` last), so a part keeps its place and its
+    colour in every bar.
+    """
+    kept = frame[frame[share].notna() & (frame[share] > 0)]
+    if kept.empty:
+        return kept.assign(order=[])
+    kept = kept.assign(**{share: kept[share] / kept.groupby(category, sort=False)[share].transform("sum")})
+    totals = kept.groupby(part)[share].sum()
+    ranked = sorted((p for p in totals.index if str(p) != OTHER_LABEL), key=lambda p: (-totals[p], str(p)))
+    rank = {p: i for i, p in enumerate(ranked[:top])}
+    out = []
+    for _, rows in kept.groupby(category, sort=False):
+        mine = rows[rows[part].isin(list(rank))].copy()
+        rest = float(rows.loc[~rows[part].isin(list(rank)), share].sum())
+        if rest > 0:
+            other = rows.iloc[[0]].copy()
+            other[part] = OTHER_LABEL
+            other[share] = rest
+            mine = pd.concat([mine, other], ignore_index=True)
+        mine["order"] = [rank.get(p, len(rank)) for p in mine[part]]
+        out.append(mine.sort_values("order", kind="stable"))
+    return pd.concat(out, ignore_index=True)
+
+
 def stacked_shares(
     frame: pd.DataFrame,
     *,
@@ -225,6 +260,7 @@ def stacked_shares(
     vintage: str,
     year: str | None = None,
     top: int = 6,
+    overall: bool = False,
 ) -> dict[str, Any]:
     """One bar per category split into its parts' shares (import sources of each mineral).
 
@@ -239,6 +275,10 @@ def stacked_shares(
     top
         Largest parts shown per category; the rest become one ``other`` segment (grey). Shares are
         normalised to sum to 1 per bar.
+    overall
+        Choose the ``top`` parts over all bars (by their summed shares) instead of in each bar, so at
+        most ``top`` colours and ``other`` appear and every part keeps its colour and place in every
+        bar (see :func:`top_shares_overall`).
 
     Returns
     -------
@@ -247,7 +287,8 @@ def stacked_shares(
     """
     year_col = base.year_column(frame, year)
     keys = [category, *([year_col] if year_col else [])]
-    shown = top_shares(
+    pick = top_shares_overall if overall else top_shares
+    shown = pick(
         frame.assign(_key=frame[keys].astype(str).agg("|".join, axis=1)),
         category="_key",
         part=part,
@@ -262,7 +303,8 @@ def stacked_shares(
     rows = base.labelled(rows, category, part)
     if not rows:
         raise ValueError("frame: no positive shares to draw")
-    parts = [p for p in dict.fromkeys(str(r[part]) for r in rows) if p != OTHER_LABEL]
+    ordered = sorted(rows, key=lambda r: r["order"]) if overall else rows
+    parts = [p for p in dict.fromkeys(str(r[part]) for r in ordered) if p != OTHER_LABEL]
     colours = [*(base.PALETTE[i % len(base.PALETTE)] for i in range(len(parts))), base.OTHER]
     categories = list(dict.fromkeys(str(r[category]) for r in rows))
     chart = (

@@ -27,6 +27,8 @@ WORLD = "world"
 NO_DATA = "#e5e5e5"
 OUTLINE = "#ffffff"
 HIGHLIGHT_STROKE = "#111111"
+STROKE_WIDTH = 0.5
+HIGHLIGHT_WIDTH = 1.5
 SCHEME: Final = "yellowgreenblue"
 MAP_WIDTH = 620
 MAP_HEIGHT = 280
@@ -103,11 +105,11 @@ def choropleth(
         name = str(row.pop(label)) if label and row.get(label) is not None else drawn.get(code, code)
         out.append({"iso3": code, "name": name, **row, **({base.YEAR: when} if year_col else {})})
     out = base.with_provenance(out, frame, value=value, unit=unit, source=source, vintage=vintage)
-    out = [{**r, "key": _key(r)} for r in out]
+    several = len(base.years_of(out)) > 1
+    out = [{**r, "key": _key(r, several)} for r in out]
     out = base.labelled(out, "name")
     if not out:
         raise ValueError("frame: no rows to draw")
-    several = len(base.years_of(out)) > 1
     key = f"datum.id + '|' + {base.YEAR_PARAM}" if several else "datum.id"
     marked = sorted({str(h) for h in highlight})
     fields = ["iso3", "name", value, "value_text", "unit", "source", "vintage", "label", base.YEAR]
@@ -118,12 +120,17 @@ def choropleth(
         alt.Tooltip("source:N", title="source"),
         alt.Tooltip("vintage:N", title="vintage"),
     ]
-    shape = {"stroke": _stroke(marked), "tooltip": tips, "description": alt.Description("label:N")}
-    blank = alt.Chart().mark_geoshape(strokeWidth=0.5, fill=NO_DATA).encode(**shape)
+    shape = {
+        "stroke": _stroke(marked),
+        "strokeWidth": _stroke_width(marked),
+        "tooltip": tips,
+        "description": alt.Description("label:N"),
+    }
+    blank = alt.Chart().mark_geoshape(fill=NO_DATA).encode(**shape)
     filled = (
         alt.Chart()
         .transform_filter(f"isValid(datum['{value}'])")
-        .mark_geoshape(strokeWidth=0.5)
+        .mark_geoshape()
         .encode(
             color=alt.Color(
                 f"{value}:Q", scale=alt.Scale(scheme=SCHEME, zero=True), legend=_legend(unit or value, unit)
@@ -159,8 +166,11 @@ def _legend(title: str, unit: str) -> alt.Legend:
     return alt.Legend(title=title, orient="bottom", format=axis_format(unit) or alt.Undefined)
 
 
-def _key(row: dict[str, Any]) -> str:
-    return f"{row['iso3']}|{row[base.YEAR]}" if row.get(base.YEAR) is not None else str(row["iso3"])
+def _key(row: dict[str, Any], several: bool) -> str:
+    """The lookup key: ISO3 and year when the map has a year selector, else the ISO3 alone."""
+    if several and row.get(base.YEAR) is not None:
+        return f"{row['iso3']}|{row[base.YEAR]}"
+    return str(row["iso3"])
 
 
 def _stroke(marked: list[str]) -> Any:
@@ -168,4 +178,12 @@ def _stroke(marked: list[str]) -> Any:
         return alt.value(OUTLINE)
     return alt.condition(
         alt.FieldOneOfPredicate(field="id", oneOf=marked), alt.value(HIGHLIGHT_STROKE), alt.value(OUTLINE)
+    )
+
+
+def _stroke_width(marked: list[str]) -> Any:
+    if not marked:
+        return alt.value(STROKE_WIDTH)
+    return alt.condition(
+        alt.FieldOneOfPredicate(field="id", oneOf=marked), alt.value(HIGHLIGHT_WIDTH), alt.value(STROKE_WIDTH)
     )
