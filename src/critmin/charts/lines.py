@@ -44,7 +44,8 @@ def lines(
     title, source, vintage
         Title, and the source and vintage for the caption and the tooltips.
     points
-        Marked points drawn over the lines: columns ``x``, ``y`` and ``label`` (their legend text).
+        Marked points drawn over the lines: columns ``x``, ``y`` and ``label``
+        (their legend text; without it, the ``series`` column).
 
     Returns
     -------
@@ -57,7 +58,7 @@ def lines(
     rows = _rows(marks, x, y, series, year_col, unit=unit, xu=xu, source=source, vintage=vintage)
     if points is not None and not points.empty:
         extra = points.copy()
-        extra[series] = points["label"].astype(str)
+        extra[series] = (points["label"] if "label" in points.columns else points[series]).astype(str)
         extra["_point"] = True
         rows += _rows(extra, x, y, series, None, unit=unit, xu=xu, source=source, vintage=vintage)
     if not rows:
