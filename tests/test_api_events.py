@@ -165,7 +165,7 @@ def test_events_page(client: TestClient, raw_data: Path) -> None:
     html = page.text
     assert 'id="register-table"' in html and 'id="alerts-table"' in html
     assert f'data-event_id="{CHABAHAR}"' in html and "expires_soon" in html
-    assert '<a href="/events">Events</a>' in html and "<script>" not in html
+    assert '<a href="/events" aria-current="page">Events</a>' in html and "<script>" not in html
     text = (raw_data / "seed" / "mea_briefing_2026-01-17.txt").read_text(encoding="utf-8")
     proposed = client.post("/events/extract", data={"text": text, "published": "2026-01-17"})
     assert proposed.status_code == 200 and 'id="proposed-table"' in proposed.text

@@ -100,3 +100,25 @@ def test_store_state_names_a_missing_store(tmp_path: Path) -> None:
     assert store_state(tmp_path / "nothing.duckdb") == "missing"
     (tmp_path / "a").write_bytes(b"1")
     assert store_state(tmp_path / "a") != "missing"
+
+
+def test_a_write_empties_the_cache_once_answered(setup: Any) -> None:
+    _, cache, client, _ = setup
+    client.get("/api/scenarios")
+    assert len(cache) == 1
+    client.post("/api/scenarios")
+    assert len(cache) == 0
+    assert client.get("/api/scenarios").text == "api/scenarios call 3 "
+
+
+def test_a_file_added_to_a_watched_folder_changes_the_key(tmp_path: Path) -> None:
+    store, saved = tmp_path / "critmin.duckdb", tmp_path / "scenarios"
+    store.write_bytes(b"one")
+    saved.mkdir()
+    counting = Counting()
+    client = TestClient(ResponseCache(counting.app, store, watched=[saved]))  # type: ignore[arg-type]
+    client.get("/api/scenarios")
+    assert client.get("/api/scenarios").headers["x-cache"] == "hit"
+    (saved / "cut.yaml").write_text("name: cut\n")  # what another process saving a scenario does
+    os.utime(saved, ns=(0, os.stat(saved).st_mtime_ns + 1_000_000))  # a coarse clock must not hide it
+    assert client.get("/api/scenarios").text == "api/scenarios call 2 "

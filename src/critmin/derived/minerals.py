@@ -42,12 +42,19 @@ def producers(production: pd.DataFrame) -> pd.DataFrame:
 def concentration(
     production: pd.DataFrame, governance: pd.DataFrame, restrictions: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """:func:`~critmin.metrics.concentration.supply_concentration`, HHI_WGI, HHI_WGI,t and release."""
+    """:func:`~critmin.metrics.concentration.supply_concentration`, HHI_WGI, HHI_WGI,t and release.
+
+    A store without WGI rows yet (a USGS import alone) gets the HHI with empty governance columns.
+    """
     main = main_production(production)
     if main.empty:
         return pd.DataFrame()
     frame = supply_concentration(main)
-    shares = world_shares(*split_aggregates(main))
-    weighted = governance_concentration(shares, governance, restrictions)[[*KEYS, *GOVERNANCE_COLUMNS]]
-    frame = frame.merge(weighted, on=KEYS, how="left").merge(releases(main), on=KEYS, how="left")
+    if governance.empty:
+        frame = frame.assign(**{column: float("nan") for column in GOVERNANCE_COLUMNS})
+    else:
+        shares = world_shares(*split_aggregates(main))
+        weighted = governance_concentration(shares, governance, restrictions)[[*KEYS, *GOVERNANCE_COLUMNS]]
+        frame = frame.merge(weighted, on=KEYS, how="left")
+    frame = frame.merge(releases(main), on=KEYS, how="left")
     return frame.sort_values(KEYS, ignore_index=True)

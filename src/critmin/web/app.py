@@ -33,6 +33,7 @@ from critmin.web.config import WebConfig
 from critmin.web.jobs import JobLimitError, JobManager, UnknownJobError
 from critmin.web.readers import Readers
 from critmin.web.routes import ROUTERS
+from critmin.web.routes.scenarios import SAVED_FOLDER
 from critmin.web.security import TokenError
 
 log = logging.getLogger("critmin.web")
@@ -123,7 +124,8 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
     _error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     if config.cache_responses:
-        app.add_middleware(ResponseCache, db_path=config.db_path)
+        saved = Path(config.db_path).parent / SAVED_FOLDER
+        app.add_middleware(ResponseCache, db_path=config.db_path, watched=[saved])
     return app
 
 

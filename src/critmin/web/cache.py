@@ -3,11 +3,16 @@
 Reads of the store (tables, profiles, pages) give the same bytes until an import replaces the
 store file. :class:`ResponseCache` keeps each successful answer of a cacheable GET under a key made
 of the store file's identity (inode, modification time and size: an import's atomic rename changes
-it, see :mod:`critmin.store.snapshot`), today's date (pages and alerts default to it), the path with
+it, see :mod:`critmin.store.snapshot`), the identity of each watched folder (saved scenarios live
+beside the store, not in it), today's date (pages and alerts default to it), the path with
 its query string, the ``Accept`` header and whether the client takes gzip. A repeated request is
 then answered without running the app at all: no routing, no validation, no serialisation. Jobs,
 fragments, health and the static files are never cached; nor is any answer other than 200, or
 one larger than ``max_item_bytes``.
+
+Any request that is not a GET, HEAD or OPTIONS (a write: saving a scenario, adding an event,
+an import) empties the cache once it is answered, so a write in this server is seen at once; the
+keys see writes by other processes.
 
 The cache is bounded (``max_bytes`` in all) and drops the least recently used answers first.
 Answers carry ``X-Cache: hit`` or ``miss``.
@@ -19,7 +24,7 @@ import datetime as dt
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,15 +66,25 @@ class ResponseCache:
         The wrapped ASGI app.
     db_path
         The store file whose identity is part of every key.
+    watched
+        Folders whose identity is part of every key (a file added, replaced or removed in one
+        changes its modification time).
     max_bytes, max_item_bytes
         Bound on all cached bodies together, and on one body.
     """
 
     def __init__(
-        self, app: ASGIApp, db_path: Path, *, max_bytes: int = 64_000_000, max_item_bytes: int = 4_000_000
+        self,
+        app: ASGIApp,
+        db_path: Path,
+        *,
+        watched: Sequence[Path] = (),
+        max_bytes: int = 64_000_000,
+        max_item_bytes: int = 4_000_000,
     ) -> None:
         self.app = app
         self.db_path = db_path
+        self.watched = tuple(watched)
         self.max_bytes = max_bytes
         self.max_item_bytes = max_item_bytes
         self._answers: OrderedDict[tuple[str, ...], Answer] = OrderedDict()
@@ -100,7 +115,9 @@ class ResponseCache:
             elif name in (b"authorization", b"cookie", b"range"):
                 return None
         query = scope.get("query_string", b"").decode("latin-1")
-        return (store_state(self.db_path), dt.date.today().isoformat(), path, query, accept, gzip)
+        folders = "|".join(store_state(folder) for folder in self.watched)
+        today = dt.date.today().isoformat()
+        return (store_state(self.db_path), folders, today, path, query, accept, gzip)
 
     def _get(self, key: tuple[str, ...]) -> Answer | None:
         with self._lock:
@@ -124,6 +141,8 @@ class ResponseCache:
         key = self._key(scope)
         if key is None:
             await self.app(scope, receive, send)
+            if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+                self.clear()
             return
         answer = self._get(key)
         if answer is not None:
@@ -159,5 +178,6 @@ class ResponseCache:
         await self.app(scope, receive, capture)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HIT = (b"x-cache", b"hit")
 MISS = (b"x-cache", b"miss")
