@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
+from httpx import ASGITransport, AsyncClient
 
 from critmin.web.cache import ResponseCache, store_state
 
@@ -20,6 +22,12 @@ class Counting:
     def __init__(self) -> None:
         self.calls = 0
         app = FastAPI()
+
+        @app.get("/slow/{path:path}")
+        async def slow(path: str) -> PlainTextResponse:
+            self.calls += 1
+            await asyncio.sleep(0.05)  # the other requests arrive while this one is being computed
+            return PlainTextResponse(f"slow {path} call {self.calls}")
 
         @app.get("/{path:path}")
         def read(path: str) -> PlainTextResponse:
@@ -122,3 +130,25 @@ def test_a_file_added_to_a_watched_folder_changes_the_key(tmp_path: Path) -> Non
     (saved / "cut.yaml").write_text("name: cut\n")  # what another process saving a scenario does
     os.utime(saved, ns=(0, os.stat(saved).st_mtime_ns + 1_000_000))  # a coarse clock must not hide it
     assert client.get("/api/scenarios").text == "api/scenarios call 2 "
+
+
+def test_a_job_submission_leaves_the_cache_alone(setup: Any) -> None:
+    _, cache, client, _ = setup
+    client.get("/api/scenarios")
+    for computation in ("/api/montecarlo/runs", "/scenarios/run", "/fragments/study", "/api/events/extract"):
+        client.post(computation)
+    assert len(cache) == 1 and client.get("/api/scenarios").headers["x-cache"] == "hit"
+
+
+def test_concurrent_misses_of_one_key_cost_one_computation(setup: Any) -> None:
+    counting, cache, _, _ = setup
+
+    async def fifty_at_once() -> list[str]:
+        async with AsyncClient(transport=ASGITransport(app=cache), base_url="http://t") as client:
+            answers = await asyncio.gather(*(client.get("/slow/page") for _ in range(50)))
+            others = await asyncio.gather(*(client.get(f"/slow/other{i}") for i in range(3)))
+        return [a.text for a in answers] + [o.text for o in others]
+
+    texts = asyncio.run(fifty_at_once())
+    assert texts[:50] == ["slow page call 1"] * 50
+    assert counting.calls == 4

@@ -72,6 +72,9 @@ def serve(
         if not is_loopback(host):
             typer.echo(f"warning: binding {host}: other machines can reach this server", err=True)
         typer.echo(f"critmin on http://{host}:{port}/  (API docs: /docs; store {db.path})")
-        uvicorn.run(create_app(config), host=host, port=port, log_level="info", access_log=False)
+        loop, http = ("asyncio", "h11") if baseline else ("auto", "auto")  # auto: uvloop and httptools
+        uvicorn.run(
+            create_app(config), host=host, port=port, log_level="info", access_log=False, loop=loop, http=http
+        )
 
     run_guarded(job)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -31,6 +31,7 @@ from critmin.errors import CritminError
 from critmin.web.cache import ResponseCache
 from critmin.web.config import WebConfig
 from critmin.web.jobs import JobLimitError, JobManager, UnknownJobError
+from critmin.web.middleware import BodyLimit, SecurityHeaders
 from critmin.web.readers import Readers
 from critmin.web.routes import ROUTERS
 from critmin.web.routes.scenarios import SAVED_FOLDER
@@ -119,33 +120,19 @@ def create_app(config: WebConfig, *, jobs: JobManager | None = None) -> FastAPI:
         page.headers["Content-Security-Policy"] = DOCS_CSP
         return page
 
-    _limit_bodies(app, config.limits.max_body_bytes, config.limits.max_upload_bytes)
-    _security_headers(app)
     _error_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        max_body=config.limits.max_body_bytes,
+        max_upload=config.limits.max_upload_bytes,
+        upload_prefix="/api/imports",
+    )
+    app.add_middleware(SecurityHeaders, headers=SECURITY_HEADERS)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     if config.cache_responses:
         saved = Path(config.db_path).parent / SAVED_FOLDER
         app.add_middleware(ResponseCache, db_path=config.db_path, watched=[saved])
     return app
-
-
-def _limit_bodies(app: FastAPI, max_body: int, max_upload: int) -> None:
-    @app.middleware("http")
-    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length")
-        ceiling = max_upload if request.url.path.startswith("/api/imports") else max_body
-        if declared is not None and (not declared.isdigit() or int(declared) > ceiling):
-            return JSONResponse({"detail": f"request body larger than {ceiling:,} bytes"}, status_code=413)
-        return await call_next(request)
-
-
-def _security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
 
 
 def _error(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:

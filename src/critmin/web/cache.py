@@ -12,7 +12,13 @@ one larger than ``max_item_bytes``.
 
 Any request that is not a GET, HEAD or OPTIONS (a write: saving a scenario, adding an event,
 an import) empties the cache once it is answered, so a write in this server is seen at once; the
-keys see writes by other processes.
+keys see writes by other processes. The POSTs that only compute (submitting a job, running a
+scenario form, extracting events from a text: :func:`is_computation`) leave the cache alone, so a
+stream of job submissions does not send every reader back to the app.
+
+Concurrent misses of one key are answered by one pass through the app: the first request computes,
+the others wait for its answer (then a hit), so fifty clients opening a page nobody has opened yet
+cost one rendering, not fifty.
 
 The cache is bounded (``max_bytes`` in all) and drops the least recently used answers first.
 Answers carry ``X-Cache: hit`` or ``miss``.
@@ -20,6 +26,7 @@ Answers carry ``X-Cache: hit`` or ``miss``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import threading
@@ -37,6 +44,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNCACHED_PREFIXES = ("/api/jobs", "/api/health", "/fragments/", "/static/", "/docs")
 """Paths whose answers change without the store changing, or that are served well enough already."""
+COMPUTING_SUFFIXES = ("/runs", "/run", "/extract")
+COMPUTING_PREFIXES = ("/fragments/", "/api/partnership/products")
+"""POSTs that start a job or compute an answer and store nothing."""
+
+
+def is_computation(path: str) -> bool:
+    """Whether a POST to ``path`` only computes (a job, a form's result) and leaves stored data as it was."""
+    return path.endswith(COMPUTING_SUFFIXES) or path.startswith(COMPUTING_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class ResponseCache:
         self._answers: OrderedDict[tuple[str, ...], Answer] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._pending: dict[tuple[str, ...], tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -141,16 +157,44 @@ class ResponseCache:
         key = self._key(scope)
         if key is None:
             await self.app(scope, receive, send)
-            if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            if self._writes(scope):
                 self.clear()
             return
         answer = self._get(key)
+        if answer is None:
+            answer = await self._wait_for_pending(key)
         if answer is not None:
             await send(
                 {"type": "http.response.start", "status": answer.status, "headers": [*answer.headers, HIT]}
             )
             await send({"type": "http.response.body", "body": answer.body})
             return
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+        self._pending.setdefault(key, (loop, done))
+        try:
+            await self._compute(key, scope, receive, send)
+        finally:
+            if self._pending.get(key) == (loop, done):
+                del self._pending[key]
+            done.set()
+
+    @staticmethod
+    def _writes(scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope["method"] not in SAFE_METHODS
+            and not is_computation(scope["path"])
+        )
+
+    async def _wait_for_pending(self, key: tuple[str, ...]) -> Answer | None:
+        """Wait for a request computing the same key in this event loop; its answer, if it was kept."""
+        pending = self._pending.get(key)
+        if pending is None or pending[0] is not asyncio.get_running_loop():
+            return None
+        await pending[1].wait()
+        return self._get(key)
+
+    async def _compute(self, key: tuple[str, ...], scope: Scope, receive: Receive, send: Send) -> None:
         start: Message = {}
         chunks: list[bytes] = []
         size = 0
