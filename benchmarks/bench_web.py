@@ -24,7 +24,8 @@ h11, as before. Phases:
    pages take seconds each, which phase 1 shows). Ratios: fast against baseline (p95, throughput).
 3. **Beside a Monte Carlo job** (unless ``--skip-job``): a ``POST /api/montecarlo/runs`` of
    ``--draws`` draws on rare earths (JPN, USA, DEU, KOR) is kept running in the fast server's
-   worker process while (b) is repeated; p95 ratios against (b) without the job.
+   worker process while (b) is repeated, each run bounded by ``--seconds`` only (a request bound
+   would end the phase before one job finishes); p95 ratios against (b) without the job.
 
 Latency is client-side (request sent to body read) and every non-200 answer (or a request
 without an answer within 180 s) is counted as an error. The machine's other work shows in every
@@ -331,7 +332,7 @@ async def beside_job(base: str, args: argparse.Namespace, before: dict[str, tupl
     )
     async with KeepJobRunning(base, args.draws) as job:
         for path in ENDPOINTS:
-            busy = await load(base, path, args.clients, args.seconds, args.requests)
+            busy = await load(base, path, args.clients, args.seconds, requests=10**9)
             print(path)
             print(line(f"{args.clients} clients", busy, before[path][1], by="latency"))
     done = ", ".join(f"{s:.1f}" for s in job.finished) or "none finished"
