@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_derisk.py
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_web.py
+	$(BIN)/python benchmarks/bench_routes.py
 
 
 bundle: install

@@ -28,7 +28,7 @@ h11, as before. Phases:
    would end the phase before one job finishes); p95 ratios against (b) without the job.
 
 Latency is client-side (request sent to body read) and every non-200 answer (or a request
-without an answer within 180 s) is counted as an error. The machine's other work shows in every
+without an answer within ``TIMEOUT``) is counted as an error. The machine's other work shows in every
 figure: the load average is printed first.
 
 Usage::
@@ -64,6 +64,7 @@ PAGES = [
     "/minerals/rare_earths",
     "/countries/JPN",
     "/compare?countries=IND,JPN,USA",
+    "/chokepoints?country=IND",
     "/partnership?a=IND&b=JPN",
     "/scenarios/new",
     "/events?as_of=2026-04-01",
@@ -75,10 +76,13 @@ API = [
     "/api/profiles/mineral/rare_earths?year=2024",
     "/api/profiles/country/JPN?year=2024",
     "/api/profiles/pair/IND/JPN?year=2024",
+    "/api/profiles/chokepoints/IND?year=2024",
 ]
 ENDPOINTS = [*API, "/minerals/rare_earths", "/countries/JPN", "/partnership?a=IND&b=JPN"]
 JOB_COUNTRIES = ["JPN", "USA", "DEU", "KOR"]
 JOB = {"countries": JOB_COUNTRIES, "commodities": ["rare_earths"], "seed": 2024}
+TIMEOUT = 180.0
+"""Seconds a request may wait for its answer before it counts as an error."""
 
 
 @dataclass
@@ -179,7 +183,7 @@ async def load(base: str, path: str, clients: int, seconds: float, requests: int
                 start = time.perf_counter()
                 writer.write(request)
                 try:
-                    status, _ = await asyncio.wait_for(read_answer(reader), 180)
+                    status, _ = await asyncio.wait_for(read_answer(reader), TIMEOUT)
                 except (OSError, asyncio.IncompleteReadError, TimeoutError) as error:
                     errors[type(error).__name__] += 1
                     return
@@ -238,7 +242,9 @@ def line(label: str, run: Run, base: Run | None = None, *, by: str = "rate") -> 
         f"    {label:<22} {len(run.latencies):6,d} ok {run.errors.total():3d} err  {run.rate:8,.1f} req/s  "
         f"p50 {run.pct(50):8.1f} ms  p95 {run.pct(95):8.1f} ms"
     )
-    if base is not None and by == "rate":
+    if base is not None and not base.latencies:
+        text += f"   (baseline: no answer within {TIMEOUT:g} s, no ratio)"
+    elif base is not None and by == "rate":
         text += f"   throughput x{run.rate / base.rate:.2f}  p95 x{run.pct(95) / base.pct(95):.3f}"
     elif base is not None:
         text += f"   p50 x{run.pct(50) / base.pct(50):.2f}  p95 x{run.pct(95) / base.pct(95):.2f}"

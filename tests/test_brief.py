@@ -233,6 +233,7 @@ def expected_figures(brief: Brief) -> int:
         + (brief.losses is not None)
         + (brief.projects is not None and not brief.projects.ranking.empty)
         + len(brief.sourcing)
+        + (not brief.chokepoints.empty)
     )
 
 
@@ -242,8 +243,9 @@ def chart_svgs(page: str) -> list[str]:
 
 def test_every_chart_is_valid_svg_labelled_for_screen_readers(run: Run, tree: TreeBuilder) -> None:
     charts = [c for f in tree.root.find_all("figure") if f.attrs.get("class") == "chart" for c in f.children]
-    # 1 supply-risk chart, 2 production maps, import sources, CVaR95, projects, 2 sourcing frontiers
-    assert len(charts) == expected_figures(run.brief) == 8
+    # 1 supply-risk chart, 2 production maps, import sources, CVaR95, projects, 2 sourcing frontiers,
+    # chokepoints
+    assert len(charts) == expected_figures(run.brief) == 9
     assert all(c.tag == "svg" for c in charts)
     assert run.page.count("<svg") == len(charts)
     for svg in charts:
@@ -373,3 +375,18 @@ def test_a_missing_html_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PdfError, match=r"absent\.html: no such HTML file"):
         print_pdf(tmp_path / "absent.html", tmp_path / "absent.pdf", browser="unused")
     assert not (tmp_path / "absent.pdf").exists()
+
+
+def test_the_sea_lane_section_shows_each_partners_chokepoints(run: Run, tree: TreeBuilder) -> None:
+    rows = run.brief.chokepoints
+    assert set(rows["partner"]) == {"IND", "JPN"}
+    assert set(rows["commodity"]) <= set(run.brief.options.focus)
+    assert "sealanes" in {s.attrs.get("id") for s in tree.root.find_all("section")}
+    found = tables(tree.root)
+    caption = next(c for c in found if c.startswith("Focus-mineral imports through a chokepoint"))
+    shown = rows[rows["share_usd"] >= 0.01]
+    assert len(found[caption]) == len(shown) > 0
+    first = found[caption][0]
+    expected = shown.iloc[0]
+    assert first["Chokepoint"] == expected["chokepoint_name"]
+    assert first["Share of value"] == format_value(float(expected["share_usd"]), "share")

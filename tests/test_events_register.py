@@ -240,5 +240,20 @@ def test_schema_1_store_migrates_and_gets_the_register(store: Store) -> None:
         store.vintages()
     handle = critmin.Critmin(store.path)
     assert register.load_bundled(handle) == 1
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     assert set(handle.events()["event_id"]) >= REQUIRED_IDS
+
+
+def test_schema_2_store_migrates_and_gets_the_chokepoint_column(store: Store) -> None:
+    con = duckdb.connect(str(store.path))
+    con.execute("ALTER TABLE events DROP COLUMN chokepoint")
+    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(SchemaVersionError, match="critmin data migrate"):
+        store.vintages()
+    assert store.migrate() == 2
+    assert store.schema_version() == 3
+    handle = critmin.Critmin(store.path)
+    assert register.load_bundled(handle) == 1
+    events = handle.events().set_index("event_id")
+    assert events.loc["red-sea-shipping-attacks-2023", "chokepoint"] == "bab_el_mandeb"

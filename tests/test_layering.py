@@ -15,6 +15,14 @@ FORBIDDEN = {
     "metrics": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
     "scenarios": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
     "partnership": ("critmin.store", "critmin.ingest", "critmin.cli", "critmin.api", "duckdb"),
+    "sealanes": (
+        "critmin.store",
+        "critmin.ingest",
+        "critmin.cli",
+        "critmin.api",
+        "critmin.scenarios",
+        "duckdb",
+    ),
     "reports": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
     "web": ("critmin.store", "critmin.ingest", "critmin.cli", "duckdb"),
 }

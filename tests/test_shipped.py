@@ -11,7 +11,7 @@ from critmin.scenarios.backtest import plan_of
 from critmin.scenarios.library import load_shipped, shipped_ids, shipped_text
 from critmin.scenarios.network import build_network
 from critmin.scenarios.run import run_scenario
-from critmin.scenarios.spec import ExportRestriction, ScenarioError
+from critmin.scenarios.spec import ChokepointClosure, ExportRestriction, ScenarioError
 
 SHIPPED = {
     "cobalt_drc_2025",
@@ -20,12 +20,14 @@ SHIPPED = {
     "nickel_ore_indonesia_2020",
     "rare_earths_japan_2010",
 }
+CLOSURES = {"hormuz_closure_90d", "red_sea_diversions_2024"}
+"""Chokepoint closures (critmin.sealanes), not export restrictions of the register."""
 NOT_IN_BUNDLE = {"gallium_germanium_china_2023"}
 RUNNABLE = sorted(SHIPPED - NOT_IN_BUNDLE)
 
 
-def test_the_five_scenarios_are_shipped() -> None:
-    assert set(shipped_ids()) == SHIPPED
+def test_the_restrictions_and_the_closures_are_shipped() -> None:
+    assert set(shipped_ids()) == SHIPPED | CLOSURES
 
 
 def test_unknown_id_names_the_shipped_ones() -> None:
@@ -111,3 +113,35 @@ def test_backtest_importers_are_the_exporters_largest_customers(
     row = network.flows[network.index(exporter)]
     largest = [network.nodes[j] for j in np.argsort(-row, kind="stable")[: len(importers)]]
     assert list(importers) == largest
+
+
+@pytest.mark.parametrize("scenario_id", sorted(CLOSURES))
+def test_each_closure_is_sourced_and_says_why_it_has_no_backtest(scenario_id: str) -> None:
+    scenario = load_shipped(scenario_id)
+    assert scenario.year is not None
+    assert all(isinstance(e, ChokepointClosure) for e in scenario.events)
+    assert all(s.url and s.url.startswith("https://") for s in scenario.sources)
+    assert "assum" in scenario.description.lower()
+    plan = plan_of(scenario)
+    assert plan.skip and len(plan.skip) > 40, "the reason there is no back-test"
+
+
+def test_the_hormuz_closure_stops_the_gulf_and_reroutes_the_bypass_ports(bundled: critmin.Critmin) -> None:
+    result = run_scenario(bundled, load_shipped("hormuz_closure_90d"))
+    through = result.through
+    stopped = set(through.loc[through["channel"] == "hormuz closure", "via"])
+    late = set(through.loc[through["channel"] == "hormuz reroute", "via"])
+    assert {"QAT", "BHR"} <= stopped, "no way out of the Gulf"
+    assert "ARE" in late, "the Emirates ship from Fujairah"
+    assert set(result.networks) == {"aluminum", "sulfur"}
+    assert result.countries["loss_t"].sum() > 0
+
+
+def test_the_red_sea_diversions_delay_cargo_but_stop_none(bundled: critmin.Critmin) -> None:
+    result = run_scenario(bundled, load_shipped("red_sea_diversions_2024"))
+    channels = set(result.through["channel"])
+    assert "bab_el_mandeb reroute" in channels and "bab_el_mandeb closure" not in channels
+    assert (result.flows["restricted_t"] == 0).all(), "every flow has the way round the Cape"
+    first = result.countries["first_order_t"].sum()
+    network = result.networks["rare_earths"]
+    assert 0 < first < 0.5 * 20 / 365 * (network.flows.sum() + result.networks["aluminum"].flows.sum())

@@ -51,6 +51,7 @@ PAGES = {
     "scenario_builder": "/scenarios/new",
     "partnership_IND_JPN": "/partnership?a=IND&b=JPN",
     "compare_IND_JPN_USA": "/compare?countries=IND,JPN,USA",
+    "chokepoints_IND": "/chokepoints?country=IND&commodity=rare_earths",
     "events": "/events?as_of=2026-04-01&countries=IND,JPN",
 }
 WITHOUT_CHARTS = {"scenario_builder", "events"}
@@ -366,6 +367,40 @@ def test_chart_tooltip_shows_value_unit_source_vintage(site: Site) -> None:
     for title in ("value", "unit", "source", "vintage"):
         assert title in text, (title, text)
     assert "China" in text and "%" in text and "USGS" in text
+    watch.check(site.base_url)
+    page.context.close()
+
+
+def test_route_map_tooltip_names_the_flow_its_chokepoints_and_source(site: Site) -> None:
+    page, watch = site.open()
+    page.goto(site.base_url + "/chokepoints?country=IND&commodity=rare_earths&chokepoint=malacca")
+    check_charts(page)
+    routes = page.locator("#route-map .vl-view svg.marks path[aria-roledescription='geoshape']")
+    assert routes.count() > 1, "the outlines and at least one route"
+    # a route is a stroke without fill: hover a point on the line, not its bounding box's centre
+    page.locator("#route-map").scroll_into_view_if_needed()
+    point = page.locator("#route-map .vl-view svg.marks path").evaluate_all(
+        """paths => {
+            const lines = paths.filter(p => (p.getAttribute('aria-label') || '').includes(' to India'));
+            const width = p => parseFloat(p.getAttribute('stroke-width') || '0');
+            const line = lines.reduce((a, b) => (width(b) > width(a) ? b : a));
+            const middle = line.getPointAtLength(line.getTotalLength() / 2);
+            const screen = middle.matrixTransform(line.getScreenCTM());
+            return [screen.x, screen.y, line.getAttribute('aria-label')];
+        }"""
+    )
+    page.mouse.move(point[0] - 20, point[1] - 20)
+    page.mouse.move(point[0], point[1], steps=5)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    for title in ("flow", "value", "chokepoints", "source", "vintage"):
+        assert title in text, (title, text)
+    under = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).getAttribute('aria-label') || ''", [point[0], point[1]]
+    )
+    assert " to India" in under and under.split(":")[0] in text, "the tooltip of the route under the pointer"
+    assert "BACI" in text and "searoute" in text
     watch.check(site.base_url)
     page.context.close()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,7 @@ EVENTS = Table(
         ("url", "VARCHAR"),
         ("published", "DATE"),
         ("notes", "VARCHAR"),
+        ("chokepoint", "VARCHAR"),
     ),
     key=("event_id",),
     slice=("event_id",),
@@ -413,6 +414,32 @@ MINERAL_FLOWS = DerivedTable(
     "The largest trade flows (by value) of each commodity and year, all its HS92 codes together.",
 )
 
+SEA_ROUTES = DerivedTable(
+    "derived_sea_routes",
+    (
+        *_typed("exporter importer mode rule origin_port destination_port", "VARCHAR"),
+        ("distance_km", "DOUBLE"),
+        *_typed("chokepoints method_version", "VARCHAR"),
+    ),
+    "The route of every exporter -> importer pair of the trade table: sea (with its chokepoints), "
+    "overland or unrouted (critmin.sealanes.routes).",
+)
+
+CHOKEPOINT_EXPOSURE = DerivedTable(
+    "derived_chokepoint_exposure",
+    (
+        *_typed("importer commodity stage", "VARCHAR"),
+        ("year", "BIGINT"),
+        ("chokepoint", "VARCHAR"),
+        *_typed(
+            "quantity_t value_usd share_t share_usd imports_t imports_usd seaborne_t overland_t unrouted_t",
+            "DOUBLE",
+        ),
+        ("release", "VARCHAR"),
+    ),
+    "Each importer's imports per commodity, stage and year passing each chokepoint (critmin.sealanes).",
+)
+
 DERIVED_TABLES: dict[str, DerivedTable] = {
     t.name: t
     for t in (
@@ -421,6 +448,8 @@ DERIVED_TABLES: dict[str, DerivedTable] = {
         MINERAL_PRODUCERS,
         MINERAL_CONCENTRATION,
         MINERAL_FLOWS,
+        SEA_ROUTES,
+        CHOKEPOINT_EXPOSURE,
     )
 }
 """Every derived table by name."""

@@ -244,6 +244,10 @@ def scenario(
         int | None, typer.Option(min=1, max=3650, help="Duration (default: the event's).")
     ] = None,
     year: Annotated[int | None, typer.Option(help="Network year (default the latest).")] = None,
+    commodity: Annotated[
+        list[str] | None,
+        typer.Option("--commodity", "-c", help="Run it on this commodity instead of the event's; repeat."),
+    ] = None,
     top: Annotated[int, typer.Option(help="Rows shown.")] = 15,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -254,7 +258,9 @@ def scenario(
 
     def job() -> None:
         db = ctx.obj.open()
-        made = event_scenario(db, event_id, fraction=fraction, duration_days=days, year=year)
+        made = event_scenario(
+            db, event_id, fraction=fraction, duration_days=days, year=year, commodities=commodity
+        )
         spec = made.spec
         if made.dropped:
             console.print(

@@ -197,3 +197,66 @@ def compare(
             show(frame, fmt, out=out)
 
     run_guarded(job)
+
+
+CHOKEPOINT_COLUMNS = [
+    "commodity",
+    "stage",
+    "chokepoint_name",
+    "share_t",
+    "share_usd",
+    "quantity_t",
+    "value_usd",
+]
+ROUTES_NOTE = "routes: searoute's maritime network, critmin chokepoint gates"
+
+
+@app.command()
+def chokepoints(
+    ctx: typer.Context,
+    iso3: Annotated[str, typer.Argument(help="ISO3 code of the importer.")],
+    year: YearOption = None,
+    commodity: Annotated[str | None, typer.Option("--commodity", "-c", help="One commodity only.")] = None,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """A country's imports through each sea-lane chokepoint (Hormuz, Malacca, ...), by mineral."""
+    from critmin import services
+
+    def job() -> None:
+        frame = services.country_chokepoints(ctx.obj.open(), iso3.upper(), year=year, commodity=commodity)
+        if fmt is not Format.table:
+            show(frame, fmt, out=out)
+            return
+        shown = int(frame["year"].iloc[0]) if len(frame) else year
+        title = f"{iso3.upper()}: imports through chokepoints ({shown}; shares of all its imports)"
+        show(frame[CHOKEPOINT_COLUMNS], fmt, title=title, percent=("share_t", "share_usd"))
+        releases = sorted(set(frame["release"].dropna()))
+        _footer(fmt, f"Sources: {', '.join(releases) or 'none'}; {ROUTES_NOTE}")
+
+    run_guarded(job)
+
+
+@app.command()
+def chokepoint(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Chokepoint id or name, e.g. hormuz or 'Strait of Malacca'.")],
+    year: YearOption = None,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """What passes one chokepoint: the world's traded minerals through it, with the top importers."""
+    from critmin import services
+
+    def job() -> None:
+        frame = services.chokepoint_flows(ctx.obj.open(), name, year=year)
+        if fmt is not Format.table:
+            show(frame, fmt, out=out)
+            return
+        point = services.chokepoints.chokepoint(name)
+        shown = int(frame["year"].iloc[0]) if len(frame) else year
+        columns = ["commodity", "stage", "quantity_t", "value_usd", "importers", "top_importers"]
+        show(frame[columns], fmt, title=f"{point.name}: minerals passing it ({shown}, BACI HS92)")
+        _footer(fmt, f"Chokepoint: {point.source}; {ROUTES_NOTE}")
+
+    run_guarded(job)

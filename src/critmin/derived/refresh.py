@@ -11,12 +11,17 @@ from critmin.derived.state import expected_state
 from critmin.errors import CritminError
 from critmin.profiles import METHODS, NOMENCLATURE, read_inputs
 from critmin.schema import (
+    CHOKEPOINT_EXPOSURE,
     IMPORT_SOURCES_DERIVED,
     MINERAL_CONCENTRATION,
     MINERAL_FLOWS,
     MINERAL_PRODUCERS,
     PROFILE_TABLES,
+    SEA_ROUTES,
 )
+from critmin.sealanes.exposure import chokepoint_exposure
+from critmin.sealanes.network import METHOD_VERSION
+from critmin.sealanes.routes import route_pairs
 from critmin.store import Store
 
 
@@ -45,11 +50,37 @@ def compute(db: Critmin) -> dict[str, pd.DataFrame]:
     frames[IMPORT_SOURCES_DERIVED.name] = _concat(sources, IMPORT_SOURCES_DERIVED.column_names)
     frames[MINERAL_FLOWS.name] = _concat(flows, MINERAL_FLOWS.column_names)
     frames[MINERAL_PRODUCERS.name] = _concat([minerals.producers(production)], MINERAL_PRODUCERS.column_names)
+    frames[SEA_ROUTES.name] = sea_routes(db)
+    frames[CHOKEPOINT_EXPOSURE.name] = _concat(
+        [chokepoint_exposure(frames[IMPORT_SOURCES_DERIVED.name], frames[SEA_ROUTES.name])],
+        CHOKEPOINT_EXPOSURE.column_names,
+    )
     frames[MINERAL_CONCENTRATION.name] = _concat(
         [minerals.concentration(production, db.governance(), db.restrictions())],
         MINERAL_CONCENTRATION.column_names,
     )
     return frames
+
+
+def sea_routes(db: Critmin) -> pd.DataFrame:
+    """Routes of every exporter -> importer pair of the trade table.
+
+    Pairs the stored table already routed with this method version
+    (:data:`critmin.sealanes.network.METHOD_VERSION`) are kept, not routed again.
+    """
+    pairs = db.store.query("SELECT DISTINCT exporter, importer FROM trade")
+    if pairs.empty:
+        return pd.DataFrame(columns=SEA_ROUTES.column_names)
+    kept = pd.DataFrame(columns=SEA_ROUTES.column_names)
+    present = db.store.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [SEA_ROUTES.name]
+    )
+    if int(present["n"].iloc[0]):
+        stored = db.store.read_derived(SEA_ROUTES.name, {"method_version": METHOD_VERSION})
+        kept = stored.merge(pairs, on=["exporter", "importer"])
+    done = set(zip(kept["exporter"], kept["importer"], strict=True))
+    missing = [p for p in zip(pairs["exporter"], pairs["importer"], strict=True) if p not in done]
+    return _concat([kept, route_pairs(missing)], SEA_ROUTES.column_names)
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

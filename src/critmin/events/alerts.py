@@ -3,7 +3,8 @@
 :func:`evaluate` reads an event frame (the register's columns, see :data:`EVENT_COLUMNS`) and a
 frame of the watched countries' exposures (one row per country, commodity and stage with
 ``import_reliance``, ``top1_exporter``, ``top1_share``, ``import_hhi`` and ``provenance``, such as
-:func:`critmin.profiles.country_profile` returns) and gives one row per alert. Four kinds:
+:func:`critmin.profiles.country_profile` returns), optionally their imports through each sea-lane
+chokepoint, and gives one row per alert. Five kinds:
 
 ``starts_soon`` / ``expires_soon``
     A waiver or restriction (:data:`DATED_TYPES`) whose ``valid_from`` / ``valid_to`` falls from
@@ -22,6 +23,14 @@ frame of the watched countries' exposures (one row per country, commodity and st
     (``top1_exporter``) of one of the event's commodities, starting or announced within
     ``horizon_days`` of ``as_of`` (either side) and not ended. Severity ``high`` when that supplier's
     share is at least ``concentration_threshold``, else ``medium``.
+
+``disruption_on_sea_lane``
+    A ``supply_disruption`` or ``export_ban`` that names a ``chokepoint`` (the strait it sits on),
+    starting or announced within ``horizon_days`` of ``as_of`` and not ended, where at least
+    ``lane_threshold`` of a watched country's imports of a commodity (by value) pass that
+    chokepoint (the ``lanes`` frame, :func:`critmin.services.country_chokepoints` rows). Severity
+    ``high`` when the share is at least ``concentration_threshold``, else ``medium``. Every
+    commodity when the event names none.
 
 Events whose status is ``lifted`` or ``expired`` raise no alert. When an event names HS codes but
 no commodities, it is matched to exposure rows through their ``trade_hs6`` column when present.
@@ -65,6 +74,17 @@ DISRUPTION_TYPES = frozenset({"supply_disruption", "export_ban"})
 INACTIVE_STATUSES = frozenset({"lifted", "expired"})
 
 EXPOSURE_COLUMNS = ("commodity", "import_reliance", "top1_exporter", "top1_share", "import_hhi", "provenance")
+LANE_COLUMNS = (
+    "importer",
+    "commodity",
+    "stage",
+    "year",
+    "chokepoint",
+    "chokepoint_name",
+    "share_usd",
+    "provenance",
+)
+"""Columns a ``lanes`` frame needs: each watched country's imports through each chokepoint."""
 """Columns an exposure frame needs, besides the country (``importer`` or ``country``)."""
 
 ALERT_COLUMNS = (
@@ -209,6 +229,7 @@ class _Event:
         self.valid_to = as_date(row.get("valid_to"), f"{where}: valid_to")
         self.published = as_date(row.get("published"), f"{where}: published")
         self.title = text(row.get("title"))
+        self.chokepoint = text(row.get("chokepoint"))
         self.source = source_of(row)
 
     def concerns(self, country: str) -> bool:
@@ -421,15 +442,70 @@ def _disruption_alerts(
     return out
 
 
+def _lane_alerts(
+    event: _Event,
+    as_of: dt.date,
+    horizon: int,
+    watched: list[str],
+    lanes: pd.DataFrame,
+    lane_threshold: float,
+    concentration_threshold: float,
+) -> list[dict[str, object]]:
+    if event.type not in DISRUPTION_TYPES or not event.chokepoint or event.ended(as_of):
+        return []
+    near = [d for d in (event.valid_from, event.published) if d and abs((d - as_of).days) <= horizon]
+    if not near:
+        return []
+    start = event.valid_from or event.published
+    on_lane = lanes[(lanes["chokepoint"] == event.chokepoint) & (lanes["share_usd"] >= lane_threshold)]
+    if event.commodities:
+        on_lane = on_lane[on_lane["commodity"].isin(event.commodities)]
+    out = []
+    for country in watched:
+        if country == event.actor or (event.targets and country not in event.targets):
+            continue
+        rows = on_lane[on_lane["importer"] == country]
+        for commodity, group in rows.groupby("commodity", sort=True):
+            row = group.sort_values("share_usd", ascending=False, kind="stable").iloc[0]
+            share = float(row["share_usd"])
+            severity = "high" if share >= concentration_threshold else "medium"
+            message = (
+                f"{event.label()}: {event.type.replace('_', ' ')} on the {text(row['chokepoint_name'])} from "
+                f"{start.isoformat() if start else 'an unknown date'}; {_pct(share)} of {country}'s "
+                f"{commodity} imports ({text(row['stage'])}, {int(row['year'])}, by value) pass it."
+            )
+            out.append(
+                _alert(
+                    "disruption_on_sea_lane",
+                    severity,
+                    event,
+                    country,
+                    str(commodity),
+                    message,
+                    start,
+                    text(row["provenance"]),
+                )
+            )
+    return out
+
+
+def _check_lanes(lanes: pd.DataFrame) -> None:
+    missing = [c for c in LANE_COLUMNS if c not in lanes.columns]
+    if missing:
+        raise ValueError(f"lanes: missing column(s) {missing}; expected {list(LANE_COLUMNS)}")
+
+
 def evaluate(
     events: pd.DataFrame,
     as_of: dt.date | str,
     watched: Iterable[str],
     exposures: pd.DataFrame | None,
     *,
+    lanes: pd.DataFrame | None = None,
     horizon_days: int = 30,
     reliance_threshold: float = 0.5,
     concentration_threshold: float = 0.25,
+    lane_threshold: float = 0.1,
 ) -> pd.DataFrame:
     """The alerts the events raise as of a date for the watched countries.
 
@@ -446,11 +522,17 @@ def evaluate(
         One row per country, commodity (and stage) with ``importer`` (or ``country``) and
         :data:`EXPOSURE_COLUMNS`, e.g. ``critmin.profiles.country_profile(db, "JPN", 2024)``
         concatenated over the watched countries. ``None``: date alerts only.
+    lanes
+        The watched countries' imports through each chokepoint (:data:`LANE_COLUMNS`), for
+        ``disruption_on_sea_lane``; ``None``: no sea-lane alerts.
     horizon_days
         How far ahead a start or end raises an alert, and how far back a restriction is new.
     reliance_threshold, concentration_threshold
         Import reliance, and top-supplier share or import HHI, at or above which a new
         restriction on the commodity is an alert.
+    lane_threshold
+        Share of a commodity's imports through a chokepoint at or above which a disruption on it
+        is an alert.
 
     Returns
     -------
@@ -471,17 +553,24 @@ def evaluate(
     for name, value in (
         ("reliance_threshold", reliance_threshold),
         ("concentration_threshold", concentration_threshold),
+        ("lane_threshold", lane_threshold),
     ):
         if not 0 <= value <= 1:
             raise ValueError(f"{name}: a share from 0 to 1, got {value!r}")
     _check_events(events)
     countries = _check_watched(watched)
     country_column = _check_exposures(exposures) if exposures is not None else "importer"
+    if lanes is not None:
+        _check_lanes(lanes)
 
     rows: list[dict[str, object]] = []
     for line, (_, record) in enumerate(events.iterrows(), start=1):
         event = _Event({str(k): v for k, v in record.items()}, line)
         rows += _dated_alerts(event, day, horizon_days, countries)
+        if lanes is not None and countries:
+            rows += _lane_alerts(
+                event, day, horizon_days, countries, lanes, lane_threshold, concentration_threshold
+            )
         if exposures is None or not countries:
             continue
         rows += _restriction_alerts(

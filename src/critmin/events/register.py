@@ -36,12 +36,15 @@ from critmin.harmonize.commodities import catalog
 from critmin.harmonize.countries import known_codes
 from critmin.ingest.base import Parsed, SourceInfo, sha256_of
 from critmin.schema import EVENTS
+from critmin.sealanes.reference import chokepoints
 
 if TYPE_CHECKING:
     from critmin.api import Critmin
 
 
 REQUIRED = ("event_id", "type", "actor", "valid_from", "status", "title", "evidence", "publisher", "url")
+OPTIONAL_COLUMNS = ("chokepoint",)
+"""Columns a register file may leave out (files written before the column existed)."""
 """Fields that may not be empty."""
 
 BUNDLED_FILE = "events.csv"
@@ -165,6 +168,13 @@ def validate_record(
     if bad:
         raise IngestError(f"{bad} are not six-digit HS codes", column="hs_codes", **where)
     text["hs_codes"] = ",".join(hs)
+    lanes = [c.id for c in chokepoints()]
+    if text["chokepoint"] and text["chokepoint"] not in lanes:
+        raise IngestError(
+            f"unknown chokepoint {text['chokepoint']!r}; one of {', '.join(lanes)} (or empty)",
+            column="chokepoint",
+            **where,
+        )
     if not re.match(r"^https?://\S+$", text["url"]):
         raise IngestError(f"{text['url']!r} is not an http(s) URL", column="url", **where)
     out: dict[str, Any] = dict(text)
@@ -201,7 +211,7 @@ def read_events(path: Path) -> pd.DataFrame:
     if header is None:
         raise IngestError("empty file", path=str(path), line=1)
     header = [h.strip() for h in header]
-    missing = [c for c in EVENTS.column_names if c not in header]
+    missing = [c for c in EVENTS.column_names if c not in header and c not in OPTIONAL_COLUMNS]
     extra = [c for c in header if c not in EVENTS.column_names]
     if missing or extra:
         raise IngestError(

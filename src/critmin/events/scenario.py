@@ -4,8 +4,13 @@
 
 - ``export_control`` / ``export_ban`` -> an ``export_restriction`` by the event's actor, keeping its
   targets (none: every importer);
-- ``supply_disruption`` -> a ``production_outage`` of the actor;
+- ``supply_disruption`` -> a ``production_outage`` of the actor, or, when the event names a
+  ``chokepoint`` (a disruption on a sea lane), a ``chokepoint_closure`` of that chokepoint
+  (:mod:`critmin.sealanes`): the flows through it reroute or stop;
 - any other type -> :class:`ValueError` (it cannot become a scenario).
+
+A sea-lane event rarely names the goods (every cargo passes): ``commodities`` names the networks
+to run it on, and is required when the event names none.
 
 The goods: the event's HS codes as one network when it names HS codes and at most one commodity;
 otherwise one scenario event per commodity. Start: ``valid_from``. Duration: the ``duration_days``
@@ -18,7 +23,7 @@ scenario's description states. The scenario's name and description name the ``ev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -71,6 +76,7 @@ def from_event(
     fraction: float | None = None,
     duration_days: int | None = None,
     stage: str | None = None,
+    commodities: Sequence[str] | None = None,
 ) -> Scenario:
     """The scenario an export control, export ban or supply disruption event amounts to.
 
@@ -86,6 +92,9 @@ def from_event(
         Length of the shock; overrides ``valid_to - valid_from``.
     stage
         The stage of the commodities, for a commodity traded at several stages.
+    commodities
+        Catalog ids of the networks to run it on, instead of the event's (its HS codes are then
+        not used).
 
     Returns
     -------
@@ -107,16 +116,21 @@ def from_event(
             f"{', '.join(sorted(RESTRICTION_TYPES | OUTAGE_TYPES))} can"
         )
     actor = text(row.get("actor"))
-    if not actor:
+    lane = text(row.get("chokepoint")) if kind in OUTAGE_TYPES else ""
+    if not actor and not lane:
         raise ValueError(f"{where}: actor: empty; a scenario needs the exporting or producing country")
     start = as_date(row.get("valid_from"), f"{where}: valid_from")
     end = as_date(row.get("valid_to"), f"{where}: valid_to")
-    commodities = split_list(row.get("commodities"))
-    hs_codes = split_list(row.get("hs_codes"))
-    if not commodities and not hs_codes:
-        raise ValueError(f"{where}: commodities: empty and no hs_codes; a scenario needs the goods hit")
-
     assumptions: list[str] = []
+    if commodities:
+        named, hs_codes = list(commodities), []
+        assumptions.append(f"networks {', '.join(named)} (given)")
+    else:
+        named, hs_codes = split_list(row.get("commodities")), split_list(row.get("hs_codes"))
+    if not named and not hs_codes:
+        hint = "; pass the commodities the closure hits" if lane else ""
+        raise ValueError(f"{where}: commodities: empty and no hs_codes; a scenario needs the goods hit{hint}")
+
     if duration_days is not None:
         days = int(duration_days)
         assumptions.append(f"duration {days} days (given)")
@@ -142,15 +156,19 @@ def from_event(
         else:
             share = DEFAULT_FRACTION
             what = (
-                "exports withheld by a licensing control" if kind in RESTRICTION_TYPES else "production lost"
+                "exports withheld by a licensing control"
+                if kind in RESTRICTION_TYPES
+                else f"flows through the {lane} stopped"
+                if lane
+                else "production lost"
             )
             assumptions.append(f"fraction {share:g} (assumed default share of {what}; the event states none)")
 
     goods: list[dict[str, Any]]
-    if hs_codes and len(commodities) <= 1:
+    if hs_codes and len(named) <= 1:
         goods = [{"hs_codes": hs_codes}]
     else:
-        goods = [{"commodity": c} for c in commodities]
+        goods = [{"commodity": c} for c in named]
         if hs_codes:
             assumptions.append("one network per commodity; the event's HS codes are not used")
     if stage is not None:
@@ -166,6 +184,8 @@ def from_event(
             event.update(type="export_restriction", exporter=actor)
             if targets:
                 event["targets"] = targets
+        elif lane:
+            event.update(type="chokepoint_closure", chokepoint=lane)
         else:
             event.update(type="production_outage", country=actor)
         events.append(event)

@@ -51,6 +51,17 @@ def exposures(db: Critmin, countries: Iterable[str], year: int | None = None) ->
     return pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame()
 
 
+def lanes(db: Critmin, countries: Iterable[str], year: int | None = None) -> pd.DataFrame:
+    """The watched countries' imports through each chokepoint (``services.country_chokepoints``)."""
+    from critmin import services
+
+    frames = [services.country_chokepoints(db, code, year=year) for code in countries]
+    kept = [f for f in frames if len(f)]
+    if not kept:
+        return pd.DataFrame(columns=list(alerting.LANE_COLUMNS))
+    return pd.concat(kept, ignore_index=True)
+
+
 def register_alerts(
     db: Critmin,
     as_of: dt.date,
@@ -80,6 +91,7 @@ def register_alerts(
         as_of,
         watched,
         frame,
+        lanes=lanes(db, watched, year),
         horizon_days=horizon_days,
         reliance_threshold=reliance_threshold,
         concentration_threshold=concentration_threshold,
@@ -125,8 +137,11 @@ def event_scenario(
     fraction: float | None = None,
     duration_days: int | None = None,
     year: int | None = None,
+    commodities: list[str] | None = None,
 ) -> EventScenario:
     """The scenario of a register event (:func:`critmin.events.scenario.from_event`) on the trade data.
+
+    ``commodities`` (ids or names) replaces the event's goods: a sea-lane event names none.
 
     Raises
     ------
@@ -136,9 +151,13 @@ def event_scenario(
     """
     from critmin.events.scenario import from_event
 
-    row, dropped = trade_ready(db, event_row(db, event_id))
+    found = event_row(db, event_id)
+    if commodities:
+        found["commodities"], found["hs_codes"] = ",".join(db.commodity_id(c) for c in commodities), ""
+    row, dropped = trade_ready(db, found)
     try:
-        spec = from_event(row, year=year, fraction=fraction, duration_days=duration_days)
+        given = [c for c in str(row["commodities"]).split(",") if c] if commodities else None
+        spec = from_event(row, year=year, fraction=fraction, duration_days=duration_days, commodities=given)
     except ValueError as error:
         raise CritminError(f"{event_id}: {error}") from None
     return EventScenario(spec=spec, dropped=tuple(dropped))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin import derisking
+from critmin import derisking, services
 from critmin.api import Critmin
 from critmin.errors import CritminError
 from critmin.partnership.stockpile import size_from_montecarlo
@@ -65,6 +65,9 @@ class Brief:
     scenarios: pd.DataFrame = field(default_factory=pd.DataFrame)
     projects: derisking.ProjectRanking | None = None
     sourcing: dict[str, derisking.SourcingStudy] = field(default_factory=dict)
+    chokepoints: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Each partner's imports of the focus minerals through each sea-lane chokepoint
+    (:func:`critmin.services.country_chokepoints`, with ``partner``)."""
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     places: dict[str, str] = field(default_factory=dict)
     """ISO3 (and BACI aggregate) code -> name."""
@@ -116,6 +119,8 @@ def collect(
             brief.sourcing[partner] = derisking.sourcing_study(
                 db, partner, opts.sourcing, year=year, n=opts.sourcing_draws, seed=opts.seed, points=7
             )
+    with step("sea lanes"):
+        brief.chokepoints = _chokepoints(db, partners, opts.focus, year)
     brief.sources = db.sources()
     lists = db.lists()
     brief.listed = {p: set(_newest_list(lists, p)["commodity"].astype(str)) for p in partners}
@@ -159,6 +164,16 @@ def _shared_minerals(db: Critmin, partners: tuple[str, ...], year: int) -> pd.Da
             else "none"
         )
     return frame
+
+
+def _chokepoints(db: Critmin, partners: tuple[str, ...], focus: Sequence[str], year: int) -> pd.DataFrame:
+    """The partners' imports of the focus minerals through each chokepoint, one frame with ``partner``."""
+    frames = []
+    for partner in partners:
+        rows = services.country_chokepoints(db, partner, year=year)
+        frames.append(rows[rows["commodity"].isin(list(focus))].assign(partner=partner))
+    kept = [f for f in frames if len(f)]
+    return pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
 
 
 def _newest_list(lists: pd.DataFrame, code: str) -> pd.DataFrame:

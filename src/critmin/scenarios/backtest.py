@@ -41,6 +41,7 @@ from critmin.api import Critmin
 from critmin.scenarios.network import Network, build_network, resolve_good
 from critmin.scenarios.run import ScenarioResult, run_scenario
 from critmin.scenarios.spec import (
+    ChokepointClosure,
     DemandShock,
     Event,
     ExportRestriction,
@@ -168,6 +169,18 @@ def _event_tonnes(event: Event, network: Network) -> float:
         return event.fraction * float(network.production[network.index(event.country)])
     if isinstance(event, DemandShock):
         return event.fraction * float(network.consumption[network.index(event.country)])
+    if isinstance(event, ChokepointClosure):
+        from critmin.sealanes.routes import closure_effect
+
+        exporters, importers = np.nonzero(network.flows)
+        pairs = [(network.nodes[e], network.nodes[j]) for e, j in zip(exporters, importers, strict=True)]
+        passing = closure_effect(pairs, [event.chokepoint]).query("passes")
+        return event.fraction * float(
+            sum(
+                network.flows[network.index(e), network.index(j)]
+                for e, j in zip(passing["exporter"], passing["importer"], strict=True)
+            )
+        )
     raise TypeError(type(event).__name__)
 
 

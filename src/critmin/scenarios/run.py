@@ -11,7 +11,12 @@ event lasting ``d`` days removes its annual rate times ``d / 365``:
 
   the flows that remain, and a restricted link is closed to requests for more;
 - ``production_outage``: the country loses ``fraction * P * d / 365``;
-- ``demand_shock``: the country needs ``fraction * C * d / 365`` more, which is a shock at home.
+- ``demand_shock``: the country needs ``fraction * C * d / 365`` more, which is a shock at home;
+- ``chokepoint_closure``: every flow ``F[e, j]`` whose sea route passes the chokepoint
+  (:func:`critmin.sealanes.routes.closure_effect`) loses ``fraction * F[e, j] * d / 365`` as an export
+  restriction on that link does, unless it is rerouted: then only the ``extra_days`` it takes longer
+  are lost, ``fraction * F[e, j] * min(extra_days, d) / 365`` (the cargo arrives later; the link
+  stays open).
 
 Stockpiles hold ``tonnes`` or ``days_of_cover`` of the country's apparent consumption; at most
 ``max_fraction`` of them is released, once the shock received reaches ``trigger_share`` of the
@@ -33,6 +38,7 @@ from critmin.metrics import provenance
 from critmin.scenarios.network import Network, build_network, resolve_good
 from critmin.scenarios.reference import OneDraw, propagate_one
 from critmin.scenarios.spec import (
+    ChokepointClosure,
     DemandShock,
     Event,
     ExportRestriction,
@@ -130,9 +136,54 @@ def _latest_trade_year(db: Critmin, codes: tuple[str, ...], nomenclature: str) -
     return years[-1]
 
 
+def _closure_shock(event: ChokepointClosure, network: Network, shock: Shock, notes: list[str]) -> None:
+    """The flows through a closed chokepoint: lost for the closure, or late by the way round."""
+    from critmin.sealanes.routes import closure_effect
+
+    exporters, importers = np.nonzero(network.flows)
+    pairs = [(network.nodes[e], network.nodes[j]) for e, j in zip(exporters, importers, strict=True)]
+    effect = closure_effect(
+        pairs, [event.chokepoint], speed_knots=event.speed_knots, port_switch_days=event.port_switch_days
+    )
+    passing = effect[effect["passes"]]
+    if passing.empty:
+        notes.append(
+            f"{network.label} {network.year}: no flow passes {event.chokepoint}: the closure removes nothing"
+        )
+        return
+    rows = zip(
+        passing["exporter"].astype(str),
+        passing["importer"].astype(str),
+        passing["rerouted"].astype(bool),
+        passing["extra_days"].astype(float),
+        strict=True,
+    )
+    for exporter, importer, can_reroute, extra_days in rows:
+        e, j = network.index(exporter), network.index(importer)
+        if can_reroute and event.reroute:
+            late = min(extra_days, float(event.duration_days))
+            lost = event.fraction * network.flows[e, j] * late / 365.0
+            shock.shock[j] += lost
+            shock.origins.append((j, exporter, f"{event.chokepoint} reroute", lost))
+            continue
+        lost = event.fraction * network.flows[e, j] * event.duration_days / 365.0
+        shock.shock[j] += lost
+        shock.retained[e] += lost
+        shock.restricted[(e, j)] += lost
+        shock.pair_open[e, j] = 0.0
+        shock.origins.append((j, exporter, f"{event.chokepoint} closure", lost))
+    rerouted = int((passing["rerouted"] & event.reroute).sum())
+    notes.append(
+        f"{network.label} {network.year}: {len(passing)} flows pass {event.chokepoint}; "
+        f"{rerouted} take the way round, {len(passing) - rerouted} are stopped"
+    )
+
+
 def _event_shock(event: Event, network: Network, shock: Shock, scale: float, notes: list[str]) -> None:
     share = event.duration_days / 365.0
-    if isinstance(event, ExportRestriction):
+    if isinstance(event, ChokepointClosure):
+        _closure_shock(event, network, shock, notes)
+    elif isinstance(event, ExportRestriction):
         e = network.index(event.exporter)
         if event.targets:
             targets = [network.index(t) for t in event.targets]

@@ -109,8 +109,38 @@ class DemandShock(_Event):
     fraction: float = Field(gt=0, le=5)
 
 
-EVENT_TYPES = frozenset({"export_restriction", "production_outage", "demand_shock"})
-Event = Annotated[ExportRestriction | ProductionOutage | DemandShock, Field(discriminator="type")]
+class ChokepointClosure(_Event):
+    """A strait or canal closes to a fraction of the commodity's seaborne flows through it.
+
+    Each flow whose route passes the chokepoint (:mod:`critmin.sealanes`) either takes the way
+    round when one exists (``reroute``), arriving later by the extra sailing days, or is lost for
+    the closure's duration (its exporter keeps the tonnes, as under an export restriction).
+    """
+
+    type: Literal["chokepoint_closure"]
+    chokepoint: str = Field(description="chokepoint id (hormuz, bab_el_mandeb, suez, malacca, ...)")
+    fraction: float = Field(default=1.0, gt=0, le=1, description="share of the passing flows stopped")
+    reroute: bool = Field(default=True, description="flows with another sea route take it")
+    speed_knots: float = Field(default=14.0, gt=0, le=40, description="sailing speed of the way round")
+    port_switch_days: float = Field(
+        default=7.0, ge=0, le=90, description="added when the way round uses another port (overland leg)"
+    )
+
+    @field_validator("chokepoint")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from critmin.sealanes.reference import chokepoints
+
+        ids = [c.id for c in chokepoints()]
+        if value not in ids:
+            raise ValueError(f"unknown chokepoint {value!r}; choose from {', '.join(ids)}")
+        return value
+
+
+EVENT_TYPES = frozenset({"export_restriction", "production_outage", "demand_shock", "chokepoint_closure"})
+Event = Annotated[
+    ExportRestriction | ProductionOutage | DemandShock | ChokepointClosure, Field(discriminator="type")
+]
 
 
 class ReleaseRule(_Model):

@@ -10,13 +10,16 @@ Layering rule: services read through :mod:`critmin.api` and its store handle and
 :mod:`critmin.profiles`, :mod:`critmin.derived` and :mod:`critmin.metrics`; they write nothing.
 """
 
+from critmin.services.chokepoints import chokepoint_flows, country_chokepoints
 from critmin.services.exposures import compare, exposure_years, exposures, pair
 from critmin.services.freshness import state_key, uses_derived
 from critmin.services.minerals import mineral_concentration, mineral_flows, mineral_producers
 from critmin.services.sources import import_sources
 
 __all__ = [
+    "chokepoint_flows",
     "compare",
+    "country_chokepoints",
     "exposure_years",
     "exposures",
     "import_sources",

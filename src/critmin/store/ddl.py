@@ -43,12 +43,17 @@ def _create_table(name: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table.name} ({typed}, vintage_id INTEGER NOT NULL)"
 
 
-MIGRATIONS: dict[int, list[str]] = {1: [_create_table("events")]}
+MIGRATIONS: dict[int, list[str]] = {
+    1: [_create_table("events")],
+    2: ["ALTER TABLE events ADD COLUMN IF NOT EXISTS chokepoint VARCHAR"],
+}
 """SQL that takes a store from schema version ``n`` to ``n + 1``, keyed by ``n``.
 
 Schema 1 is the first released schema; schema 2 adds the ``events`` table (the event register,
-whose bundled vintage :func:`critmin.events.register.load_bundled` adds). A store whose version
-has no path to the current one is refused with instructions.
+whose bundled vintage :func:`critmin.events.register.load_bundled` adds); schema 3 adds the
+events' ``chokepoint`` (the strait a disruption sits on, :mod:`critmin.sealanes`; a store migrated
+from 1 gets it with the table). A store whose version has no path to the current one is refused
+with instructions.
 """
 
 

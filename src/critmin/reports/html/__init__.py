@@ -7,9 +7,9 @@ fonts, stylesheets, scripts or images to fetch), so it opens offline and prints 
 Every table and chart carries the sources and vintages of its figures.
 
 The sections are built in :mod:`.summary` (key findings, shared exposures), :mod:`.supply` (who
-supplies them, complementarity), :mod:`.disruption` (disruptions, stockpiles) and :mod:`.studies`
-(projects, sourcing, methods), on the helpers of :mod:`.tables`; the page template is
-``critmin/reports/templates/brief.html.j2``.
+supplies them, complementarity), :mod:`.disruption` (disruptions, stockpiles), :mod:`.sealanes`
+(chokepoints) and :mod:`.studies` (projects, sourcing, methods), on the helpers of :mod:`.tables`;
+the page template is ``critmin/reports/templates/brief.html.j2``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from critmin.reports.html.disruption import disruption, stockpiles
+from critmin.reports.html.sealanes import sealanes
 from critmin.reports.html.studies import methods, projects, sourcing
 from critmin.reports.html.summary import shared, summary
 from critmin.reports.html.supply import complementarity, supply
@@ -38,6 +39,7 @@ SECTIONS: tuple[Callable[[Brief, Names], Section], ...] = (
     supply,
     complementarity,
     disruption,
+    sealanes,
     stockpiles,
     projects,
     sourcing,

@@ -30,7 +30,7 @@ from critmin.web.deps import Jobs, Limit, Offset, Store, keyed_store, store_key
 from critmin.web.responses import TableFormat, records, table_response
 from critmin.web.routes.data import Fmt
 from critmin.web.routes.metrics import known_country
-from critmin.web.routes.scenarios import submitted
+from critmin.web.routes.scenarios import Commodity, submitted
 from critmin.web.security import require_token
 
 router = APIRouter(prefix="/api", tags=["events"])
@@ -267,6 +267,9 @@ class EventScenarioRun(BaseModel):
     fraction: float | None = Field(default=None, ge=0, le=1, description="share of exports withheld")
     duration_days: int | None = Field(default=None, ge=1, le=3650, description="length of the shock")
     year: int | None = Field(default=None, ge=1995, le=2100, description="network year")
+    commodities: list[Commodity] | None = Field(
+        default=None, max_length=10, description="run it on these commodities instead of the event's"
+    )
 
 
 @router.post("/events/{event_id}/scenario/runs", status_code=202)
@@ -279,7 +282,12 @@ def run_event_scenario(
     if frame[frame["event_id"] == event_id].empty:
         raise HTTPException(404, f"event_id: no event {event_id!r} in the register")
     service.event_scenario(
-        db, event_id, fraction=params["fraction"], duration_days=params["duration_days"], year=params["year"]
+        db,
+        event_id,
+        fraction=params["fraction"],
+        duration_days=params["duration_days"],
+        year=params["year"],
+        commodities=params["commodities"],
     )
     job = jobs.submit("event_scenario", {"event_id": event_id, **params})
     return submitted(job.id)

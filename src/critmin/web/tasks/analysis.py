@@ -225,6 +225,7 @@ def event_scenario(db_path: Path, params: dict[str, Any], report: Report) -> dic
         fraction=params.get("fraction"),
         duration_days=params.get("duration_days"),
         year=params.get("year"),
+        commodities=params.get("commodities"),
     )
     report(0.1, f"running {made.spec.name}")
     result = run_scenario(db, made.spec)

@@ -22,6 +22,7 @@ NAV = (
     ("minerals", "/minerals/rare_earths", "Minerals"),
     ("countries", "/countries/IND", "Countries"),
     ("compare", "/compare", "Compare"),
+    ("chokepoints", "/chokepoints", "Chokepoints"),
     ("scenarios", "/scenarios/new", "Scenario builder"),
     ("partnership", "/partnership", "Partnership"),
     ("events", "/events", "Events"),
