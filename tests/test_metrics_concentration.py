@@ -21,14 +21,14 @@ from critmin.metrics.concentration import (
     world_shares,
 )
 
-RAW = Path(__file__).resolve().parents[2] / "shared" / "data"
-WMD = RAW / "production_wmd" / "world_mining_data_2024ed_2018_2022_long.csv"
+WMD = Path("production_wmd") / "world_mining_data_2024ed_2018_2022_long.csv"
+"""Under the raw data folder (``$CRITMIN_RAW_DATA``, the ``raw_data`` fixture)."""
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> critmin.api.Critmin:
+def db(tmp_path_factory: pytest.TempPathFactory, raw_data: Path) -> critmin.api.Critmin:
     handle = critmin.open(tmp_path_factory.mktemp("concentration") / "critmin.duckdb")
-    handle.import_files("wmd", [WMD])
+    handle.import_files("wmd", [raw_data / WMD])
     return handle
 
 
