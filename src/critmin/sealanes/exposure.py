@@ -47,23 +47,20 @@ def chokepoint_exposure(sources: pd.DataFrame, routes: pd.DataFrame) -> pd.DataF
     tonnes = flows["quantity_t"].fillna(0.0)
     for mode in ("sea", "overland", "unrouted"):
         flows[f"{'seaborne' if mode == 'sea' else mode}_t"] = np.where(flows["mode"] == mode, tonnes, 0.0)
-    totals = flows.groupby(KEYS, sort=False).agg(
-        imports_t=("quantity_t", lambda q: q.sum(min_count=1)),
-        imports_usd=("value_usd", "sum"),
-        seaborne_t=("seaborne_t", "sum"),
-        overland_t=("overland_t", "sum"),
-        unrouted_t=("unrouted_t", "sum"),
-        release=("release", "first"),
-    )
+    grouped = flows.groupby(KEYS, sort=False)
+    totals = grouped[["value_usd", "seaborne_t", "overland_t", "unrouted_t"]].sum()
+    totals = totals.rename(columns={"value_usd": "imports_usd"})
+    totals["imports_t"] = grouped["quantity_t"].sum(min_count=1)
+    totals["release"] = grouped["release"].first()
     seaborne = flows[flows["mode"] == "sea"]
     passing = seaborne.assign(chokepoint=seaborne["chokepoints"].fillna("").str.split())
     passing = passing.explode("chokepoint").dropna(subset=["chokepoint"])
     passing = passing[passing["chokepoint"] != ""]
     if passing.empty:
         return pd.DataFrame(columns=EXPOSURE_COLUMNS)
-    through = passing.groupby([*KEYS, "chokepoint"], sort=False).agg(
-        quantity_t=("quantity_t", lambda q: q.sum(min_count=1)), value_usd=("value_usd", "sum")
-    )
+    by_lane = passing.groupby([*KEYS, "chokepoint"], sort=False)
+    through = by_lane[["value_usd"]].sum()
+    through["quantity_t"] = by_lane["quantity_t"].sum(min_count=1)
     out = through.reset_index().merge(totals.reset_index(), on=KEYS, how="left")
     out["share_t"] = out["quantity_t"] / out["imports_t"].where(out["imports_t"] > 0)
     out["share_usd"] = out["value_usd"] / out["imports_usd"].where(out["imports_usd"] > 0)
