@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from critmin import services
 from critmin.charts import bar
 from critmin.charts.routes import route_map
+from critmin.errors import CritminError
 from critmin.sealanes.network import METHOD_VERSION
 from critmin.sealanes.reference import chokepoints
 from critmin.web.routes.pages import lookups
@@ -26,7 +27,7 @@ MAP_SUPPLIERS = 25
 def _chokepoint(value: str) -> str:
     try:
         return services.chokepoints.chokepoint(value).id
-    except Exception as error:
+    except CritminError as error:
         raise PageError(f"chokepoint: {error}", 404) from None
 
 
