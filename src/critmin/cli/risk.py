@@ -249,11 +249,11 @@ def chokepoint(
     from critmin import services
 
     def job() -> None:
-        frame = services.chokepoint_flows(ctx.obj.open(), name, year=year)
+        point = services.chokepoints.chokepoint(name)
+        frame = services.chokepoint_flows(ctx.obj.open(), point.id, year=year)
         if fmt is not Format.table:
             show(frame, fmt, out=out)
             return
-        point = services.chokepoints.chokepoint(name)
         shown = int(frame["year"].iloc[0]) if len(frame) else year
         columns = ["commodity", "stage", "quantity_t", "value_usd", "importers", "top_importers"]
         show(frame[columns], fmt, title=f"{point.name}: minerals passing it ({shown}, BACI HS92)")

@@ -39,7 +39,7 @@ import pandas as pd
 
 from critmin.api import Critmin
 from critmin.scenarios.network import Network, build_network, resolve_good
-from critmin.scenarios.run import ScenarioResult, run_scenario
+from critmin.scenarios.run import ScenarioResult, passing_flows, run_scenario
 from critmin.scenarios.spec import (
     ChokepointClosure,
     DemandShock,
@@ -170,11 +170,7 @@ def _event_tonnes(event: Event, network: Network) -> float:
     if isinstance(event, DemandShock):
         return event.fraction * float(network.consumption[network.index(event.country)])
     if isinstance(event, ChokepointClosure):
-        from critmin.sealanes.routes import closure_effect
-
-        exporters, importers = np.nonzero(network.flows)
-        pairs = [(network.nodes[e], network.nodes[j]) for e, j in zip(exporters, importers, strict=True)]
-        passing = closure_effect(pairs, [event.chokepoint]).query("passes")
+        passing = passing_flows(event, network)
         return event.fraction * float(
             sum(
                 network.flows[network.index(e), network.index(j)]

@@ -136,8 +136,12 @@ def _latest_trade_year(db: Critmin, codes: tuple[str, ...], nomenclature: str) -
     return years[-1]
 
 
-def _closure_shock(event: ChokepointClosure, network: Network, shock: Shock, notes: list[str]) -> None:
-    """The flows through a closed chokepoint: lost for the closure, or late by the way round."""
+def passing_flows(event: ChokepointClosure, network: Network) -> pd.DataFrame:
+    """The network's flows whose route passes the event's chokepoint, with how the closure hits each.
+
+    :func:`critmin.sealanes.routes.closure_effect` rows (``rerouted``, ``extra_days``, ...) of every
+    exporter -> importer link with a flow, kept where ``passes``.
+    """
     from critmin.sealanes.routes import closure_effect
 
     exporters, importers = np.nonzero(network.flows)
@@ -145,7 +149,12 @@ def _closure_shock(event: ChokepointClosure, network: Network, shock: Shock, not
     effect = closure_effect(
         pairs, [event.chokepoint], speed_knots=event.speed_knots, port_switch_days=event.port_switch_days
     )
-    passing = effect[effect["passes"]]
+    return effect[effect["passes"]]
+
+
+def _closure_shock(event: ChokepointClosure, network: Network, shock: Shock, notes: list[str]) -> None:
+    """The flows through a closed chokepoint: lost for the closure, or late by the way round."""
+    passing = passing_flows(event, network)
     if passing.empty:
         notes.append(
             f"{network.label} {network.year}: no flow passes {event.chokepoint}: the closure removes nothing"

@@ -35,6 +35,9 @@ Strait edges that link the Pacific to the Northern Sea Route."""
 METHOD_VERSION = f"searoute-{version('searoute')}/gates-1"
 """Names the routing: searoute's network release and our gate rules. Stored with every route."""
 
+ROUTING = f"routes: {METHOD_VERSION} (searoute maritime network, critmin chokepoint gates)"
+"""The routing's provenance, as every table and chart built on the routes names it."""
+
 Point = tuple[float, float]
 EARTH_KM = 6371.0
 

@@ -12,7 +12,7 @@ from critmin.errors import CritminError
 from critmin.profiles import read_inputs
 from critmin.schema import CHOKEPOINT_EXPOSURE, SEA_ROUTES
 from critmin.sealanes.exposure import EXPOSURE_COLUMNS, chokepoint_exposure, chokepoint_world
-from critmin.sealanes.network import METHOD_VERSION
+from critmin.sealanes.network import ROUTING
 from critmin.sealanes.reference import Chokepoint, chokepoints
 from critmin.sealanes.routes import paths_to, route_pairs
 from critmin.services.exposures import exposure_years
@@ -20,14 +20,18 @@ from critmin.services.freshness import read_derived
 from critmin.services.sources import import_sources
 
 
+def _key(text: str) -> str:
+    return text.strip().lower().replace("-", "_").replace(" ", "_")
+
+
 def chokepoint(name: str) -> Chokepoint:
     """The chokepoint with this id or name (any case); unknown names get the closest three."""
-    wanted = name.strip().lower().replace("-", "_").replace(" ", "_")
+    wanted = _key(name)
     for point in chokepoints():
-        if wanted in (point.id, point.name.lower().replace("-", "_").replace(" ", "_")):
+        if wanted in (point.id, _key(point.name)):
             return point
     for point in chokepoints():
-        if wanted and (wanted in point.id or wanted in point.name.lower().replace(" ", "_")):
+        if wanted and (wanted in point.id or wanted in _key(point.name)):
             return point
     names = [p.id for p in chokepoints()]
     close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.0)
@@ -121,8 +125,7 @@ def _named(frame: pd.DataFrame) -> pd.DataFrame:
     names = {p.id: p.name for p in chokepoints()}
     out = frame.reset_index(drop=True)
     out.insert(list(out.columns).index("chokepoint") + 1, "chokepoint_name", out["chokepoint"].map(names))
-    routes = f"routes: {METHOD_VERSION} (searoute maritime network, critmin chokepoint gates)"
-    out["provenance"] = out["release"].fillna("trade release unknown").astype(str) + "; " + routes
+    out["provenance"] = out["release"].fillna("trade release unknown").astype(str) + "; " + ROUTING
     return out
 
 

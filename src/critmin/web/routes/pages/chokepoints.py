@@ -10,7 +10,7 @@ from critmin import services
 from critmin.charts import bar
 from critmin.charts.routes import route_map
 from critmin.errors import CritminError
-from critmin.sealanes.network import METHOD_VERSION
+from critmin.sealanes.network import ROUTING
 from critmin.sealanes.reference import chokepoints
 from critmin.web.routes.pages import lookups
 from critmin.web.routes.pages.blocks import Col, Section, chart, mineral_href, note, records, table
@@ -20,7 +20,6 @@ from critmin.web.routes.pages.render import guarded, render
 
 router = APIRouter(include_in_schema=False)
 
-ROUTING = f"routes: {METHOD_VERSION} (searoute maritime network, critmin chokepoint gates)"
 MAP_SUPPLIERS = 25
 
 
@@ -57,7 +56,7 @@ def chokepoints_page(
     else:
         sections += [
             _shares(exposure, names, iso3, chosen, year, points),
-            _routes(names, iso3, chosen, year, points[marked]),
+            _routes(names, iso3, chosen, year, points, marked),
             _all_minerals(exposure, names, iso3, year),
         ]
     sections.append(_carried(names, marked, year, points[marked]))
@@ -115,12 +114,13 @@ def _shares(
     return section
 
 
-def _routes(names: lookups.Lookups, iso3: str, commodity: str, year: int, marked: str) -> Section:
+def _routes(
+    names: lookups.Lookups, iso3: str, commodity: str, year: int, points: dict[str, str], marked: str
+) -> Section:
     section = Section("routes", "Routes of the suppliers")
     mineral = names.minerals.get(commodity, commodity)
     suppliers = services.chokepoints.supplier_routes(names.db, iso3, commodity, year=year)
     by_sea = suppliers[suppliers["mode"] == "sea"].head(MAP_SUPPLIERS)
-    points = {p.id: p.name for p in chokepoints()}
     if by_sea.empty:
         section.blocks.append(note("No supplier ships by sea."))
         return section
@@ -143,7 +143,7 @@ def _routes(names: lookups.Lookups, iso3: str, commodity: str, year: int, marked
         source=f"BACI; {ROUTING}",
         vintage=releases_of(by_sea, "release"),
         gates=gates,
-        marked=marked,
+        marked=points[marked],
     )
     section.blocks.append(chart(spec, "route-map"))
     table_rows = suppliers.assign(
