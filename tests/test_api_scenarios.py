@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import critmin
+from critmin.scenarios.disruption import DisruptionModel
 from critmin.scenarios.library import load_shipped, shipped_ids
 from critmin.scenarios.montecarlo import run_montecarlo
 from critmin.scenarios.run import run_scenario
@@ -142,7 +143,7 @@ def test_montecarlo_equals_the_library(client: TestClient, bundled: critmin.Crit
     assert response.status_code == 202
     status = wait(client, response.json()["job"])
     assert status["status"] == "done" and status["progress"] == 1.0
-    assert status["results"] == ["contributions", "summary", "suppliers"]
+    assert status["results"] == ["chokepoints", "contributions", "summary", "suppliers"]
     summary, sources = table(client, status["id"], "summary")
     expected = run_montecarlo(bundled, ["JPN", "IND"], ["rare_earths"], n=500, seed=7).summary
     assert sources
@@ -153,9 +154,33 @@ def test_montecarlo_equals_the_library(client: TestClient, bundled: critmin.Crit
     assert csv.status_code == 200 and csv.text.startswith(tuple("abcdefghijklmnopqrstuvwxyz"))
 
 
+def test_montecarlo_with_chokepoint_closures_equals_the_library(
+    client: TestClient, bundled: critmin.Critmin
+) -> None:
+    lanes = {"chokepoint_probabilities": {"malacca": 0.4}, "chokepoint_days": {"malacca": 90}}
+    body = {"countries": ["JPN", "IND"], "commodities": ["cobalt"], "n": 500, "seed": 3, **lanes}
+    status = wait(client, client.post("/api/montecarlo/runs", json=body).json()["job"])
+    assert status["status"] == "done", status
+    model = DisruptionModel(**lanes)  # type: ignore[arg-type]
+    expected = run_montecarlo(bundled, ["JPN", "IND"], ["cobalt"], n=500, seed=3, model=model)
+    contributions, _ = table(client, status["id"], "contributions")
+    got = contributions.groupby(["country", "supplier"])["contribution_t"].sum()
+    want = expected.contributions.groupby(["country", "supplier"])["contribution_t"].sum()
+    assert got.to_dict() == pytest.approx(want.to_dict(), rel=1e-3, abs=1e-6)
+    assert ("IND", "malacca") in got.index
+    drawn, _ = table(client, status["id"], "chokepoints")
+    assert list(drawn["chokepoint"]) == ["malacca"] and drawn["duration_days"].tolist() == [90]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "named"),
     [
+        (
+            {"countries": ["JPN"], "commodities": ["cobalt"], "chokepoint_probabilities": {"hormoz": 0.1}},
+            422,
+            "hormoz",
+        ),
+        ({"countries": ["JPN"], "commodities": ["cobalt"], "chokepoint_days": {"suez": 400}}, 422, "suez"),
         ({"countries": ["JPN"], "commodities": ["cobalt"], "n": 200_001}, 422, "n"),
         ({"countries": ["JPN"], "commodities": ["cobalt"], "n": 99}, 422, "n"),
         ({"countries": ["XXX"], "commodities": ["cobalt"], "n": 500}, 400, "XXX"),

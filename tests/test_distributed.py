@@ -8,6 +8,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import critmin
+from critmin.scenarios.disruption import DisruptionModel
 from critmin.scenarios.distributed import DaskExecutor, InProcess, get_executor
 from critmin.scenarios.montecarlo import networks_for, run_montecarlo
 
@@ -91,3 +92,14 @@ def test_a_connected_client_is_used_and_left_open(cluster, inputs, local) -> Non
         )
         assert client.status == "running"
     _same(local, remote)
+
+
+def test_chokepoint_closures_give_the_in_process_numbers_on_the_cluster(cluster, inputs) -> None:
+    networks, governance = inputs
+    model = DisruptionModel(chokepoints=True, chokepoint_probabilities={"malacca": 0.3, "suez": 0.2})
+    run = {**RUN, "governance": governance, "model": model}
+    here = run_montecarlo(networks, COUNTRIES, executor=InProcess(), **run)
+    there = run_montecarlo(networks, COUNTRIES, executor=DaskExecutor(cluster.scheduler_address), **run)
+    _same(here, there)
+    pd.testing.assert_frame_equal(here.chokepoints, there.chokepoints)
+    assert (here.contributions["kind"] == "chokepoint").any()

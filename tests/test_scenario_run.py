@@ -240,3 +240,21 @@ def test_cli_montecarlo_stockpile_lowers_the_loss(bundled: critmin.Critmin) -> N
     assert after["cvar95_t"] <= before["cvar95_t"]
     code, out = _cli(bundled, *args, "--stock-days", "JPN:90")
     assert code == 1 and "write ISO3=DAYS" in out
+
+
+def test_cli_montecarlo_draws_chokepoint_closures(bundled: critmin.Critmin, tmp_path: Path) -> None:
+    args = ["scenario", "montecarlo", "-c", "IND", "-m", "cobalt", "-n", "400", "--seed", "2"]
+    lanes = ["--chokepoints", "--chokepoint-probability", "malacca=0.5", "--chokepoint-days", "malacca=60"]
+    code, out = _cli(bundled, *args, *lanes, "--out", str(tmp_path / "mc"))
+    assert code == 0, out
+    drawn = pd.read_csv(tmp_path / "mc" / "chokepoints.csv").set_index("chokepoint")
+    assert drawn.loc["malacca", "probability"] == 0.5 and drawn.loc["malacca", "duration_days"] == 60
+    assert drawn.loc["malacca", "basis"] == "override" and "episode" in drawn.loc["suez", "basis"]
+    contributions = pd.read_csv(tmp_path / "mc" / "contributions.csv")
+    assert "malacca" in set(contributions.loc[contributions["kind"] == "chokepoint", "supplier"])
+    code, table = _cli(bundled, *args, *lanes)
+    assert code == 0 and "Chokepoint closures drawn" in table
+    code, out = _cli(bundled, *args, "--chokepoint-probability", "hormoz=0.1")
+    assert code == 1 and "unknown chokepoint 'hormoz'" in out
+    code, out = _cli(bundled, *args, "--chokepoint-days", "suez=ninety")
+    assert code == 1 and "write CHOKEPOINT=VALUE" in out

@@ -12,6 +12,7 @@ from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 
 if TYPE_CHECKING:
+    from critmin.scenarios.disruption import DisruptionModel
     from critmin.scenarios.spec import Scenario
 
 app = typer.Typer(
@@ -157,7 +158,59 @@ MC_COLUMNS = [
     "cvar95_t",
     "cvar95_share",
 ]
-CONTRIBUTION_COLUMNS = ["country", "network", "supplier", "probability", "contribution_t", "share_of_cvar95"]
+CONTRIBUTION_COLUMNS = [
+    "country", "network", "supplier", "kind", "probability", "contribution_t", "share_of_cvar95",
+]  # fmt: skip
+LANE_COLUMNS = [
+    "network", "chokepoint", "probability", "duration_days", "fraction", "flows_passing", "flows_stopped",
+    "tonnes_at_stake", "basis",
+]  # fmt: skip
+
+
+def _per_chokepoint(option: str, values: list[str], kind: type[float] | type[int]) -> dict[str, float]:
+    from critmin.errors import CritminError
+
+    out: dict[str, float] = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        try:
+            out[name.strip().lower()] = kind(number)
+        except ValueError:
+            example = "hormuz=0.05" if kind is float else "hormuz=90"
+            raise CritminError(f"{option} {value!r}: write CHOKEPOINT=VALUE, e.g. {example}") from None
+    return out
+
+
+def _model(
+    rho: float,
+    probability: float | None,
+    chokepoints: bool,
+    chokepoint_probability: list[str] | None,
+    chokepoint_days: list[str] | None,
+) -> DisruptionModel:
+    """The disruption model of the options (a bad chokepoint value is a critmin error naming it)."""
+    from pydantic import ValidationError
+
+    from critmin.errors import CritminError
+    from critmin.scenarios.disruption import DisruptionModel
+
+    try:
+        return DisruptionModel(
+            rho=rho,
+            probability=probability,
+            chokepoints=chokepoints,
+            chokepoint_probabilities=_per_chokepoint(
+                "--chokepoint-probability", chokepoint_probability or [], float
+            ),
+            chokepoint_days={
+                name: int(days)
+                for name, days in _per_chokepoint("--chokepoint-days", chokepoint_days or [], int).items()
+            },
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = "--chokepoint-days" if first["loc"][0] == "chokepoint_days" else "--chokepoint-probability"
+        raise CritminError(f"{option}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 def _stock_days(values: list[str]) -> dict[str, float]:
@@ -212,14 +265,30 @@ def montecarlo(
         list[str] | None,
         typer.Option("--stock-days", help="A stockpile, ISO3=DAYS of apparent consumption (repeatable)."),
     ] = None,
+    chokepoints: Annotated[
+        bool,
+        typer.Option(
+            "--chokepoints", help="Draw chokepoint closures too, at the rates of the record of past ones."
+        ),
+    ] = False,
+    chokepoint_probability: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chokepoint-probability",
+            help="Annual closure probability of a chokepoint, ID=P (repeatable; draws its closures).",
+        ),
+    ] = None,
+    chokepoint_days: Annotated[
+        list[str] | None,
+        typer.Option("--chokepoint-days", help="Closure length of a chokepoint, ID=DAYS (repeatable)."),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="Suppliers shown per country.")] = 5,
     fmt: FormatOption = Format.table,
     out: OutDirOption = None,
 ) -> None:
-    """Random supplier disruptions, many years at once: expected loss, p95, CVaR95 and who drives them."""
+    """Random supplier disruptions and chokepoint closures over many years: losses, CVaR95, causes."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from critmin.scenarios.disruption import DisruptionModel
     from critmin.scenarios.montecarlo import THRESHOLDS, run_montecarlo
 
     def job() -> None:
@@ -245,7 +314,7 @@ def montecarlo(
                 n=draws,
                 seed=seed,
                 year=year,
-                model=DisruptionModel(rho=rho, probability=probability),
+                model=_model(rho, probability, chokepoints, chokepoint_probability, chokepoint_days),
                 thresholds=tuple(threshold) if threshold else THRESHOLDS,
                 scheduler=scheduler,
                 progress=progress,
@@ -256,6 +325,7 @@ def montecarlo(
                 "summary": result.summary,
                 "contributions": result.contributions,
                 "suppliers": result.suppliers,
+                "chokepoints": result.chokepoints,
             }
             for path in write_tables(tables, out, fmt):
                 console.print(f"wrote {path}", highlight=False)
@@ -267,6 +337,8 @@ def montecarlo(
         show(result.summary[MC_COLUMNS], fmt, title=title, percent=PERCENT)
         contributions = result.contributions.groupby(["country", "network"], sort=False).head(top)
         show(contributions[CONTRIBUTION_COLUMNS], fmt, title="Who drives the tail (CVaR95)", percent=PERCENT)
+        if not result.chokepoints.empty:
+            show(result.chokepoints[LANE_COLUMNS], fmt, title="Chokepoint closures drawn", percent=PERCENT)
         if "provenance" in result.summary.columns:
             console.print(_sources_line(result.summary), markup=False, highlight=False)
 

@@ -35,6 +35,13 @@ Effect on the network
     stock would (:func:`cascade_terms`). Several suppliers disrupted in one draw add up.
 
 
+Chokepoints
+    With ``chokepoints=True`` (or a chokepoint named in ``chokepoint_probabilities``), each
+    chokepoint a flow of the network passes also closes in a year, independently of the suppliers
+    and of each other, with the probability, length and fraction of
+    :func:`critmin.sealanes.reference.closure_rates` (the record of past closures), overridable per
+    chokepoint; :mod:`critmin.scenarios.lanes` turns a closure into tonnes.
+
 Overrides: ``probability`` (all suppliers) or ``probabilities`` (per supplier code) replace
 :math:`p_k`; ``severity_means`` replaces :math:`m` per supplier.
 
@@ -79,12 +86,36 @@ class DisruptionModel(BaseModel):
     severity_means: dict[str, float] = Field(
         default_factory=dict, description="severity mean per supplier code"
     )
+    chokepoints: bool = Field(
+        default=False, description="draw chokepoint closures too, at the rates of the record of past ones"
+    )
+    chokepoint_probabilities: dict[str, float] = Field(
+        default_factory=dict,
+        description="annual closure probability per chokepoint id (naming one draws its closures)",
+    )
+    chokepoint_days: dict[str, int] = Field(
+        default_factory=dict, description="closure length in days per chokepoint id"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DisruptionModel:
         if self.p_min > self.p_max:
             raise ValueError(f"p_min ({self.p_min}) must not exceed p_max ({self.p_max})")
         return self
+
+    @field_validator("chokepoint_probabilities", "chokepoint_days")
+    @classmethod
+    def _per_chokepoint(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        from critmin.sealanes.reference import chokepoints
+
+        known = [c.id for c in chokepoints()]
+        days = info.field_name == "chokepoint_days"
+        for name, number in value.items():
+            if name not in known:
+                raise ValueError(f"unknown chokepoint {name!r}; choose from {', '.join(known)}")
+            if not (1 <= number <= 365 if days else 0 <= number <= 1):
+                raise ValueError(f"{name}: {number} must be {'in 1..365 days' if days else 'in [0, 1]'}")
+        return value
 
     @field_validator("probabilities", "severity_means")
     @classmethod

@@ -37,6 +37,7 @@ little next to the cascade, so neither the tasks nor the results hold a draws ×
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,14 @@ from critmin.scenarios.disruption import (
     shocks,
 )
 from critmin.scenarios.distributed import Executor, Progress, get_executor
+from critmin.scenarios.lanes import (
+    LaneRisk,
+    calibrate_lanes,
+    closure_alone,
+    closure_shocks,
+    overrides_unpassed,
+    sample_closures,
+)
 from critmin.scenarios.network import Network, build_network, resolve_good
 from critmin.scenarios.spec import CascadeParameters, ScenarioError
 
@@ -67,6 +76,10 @@ MONTECARLO_CASCADE = CascadeParameters(tolerance=1e-3)
 """Cascade parameters of the Monte Carlo unless given: the shock still moving is followed down to
 0.1% of each draw's initial shock (sampling error over draws is larger than that)."""
 TAIL = 0.05
+LANE_COLUMNS = [
+    "network", "commodity", "stage", "year", "chokepoint", "probability", "duration_days", "fraction",
+    "flows_passing", "flows_stopped", "tonnes_at_stake", "basis", "provenance",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,8 @@ class Job:
     batch_size: int
     stocks: np.ndarray | None = None
     """Tonnes of stock each node holds (``stock_days`` of its apparent consumption), or none."""
+    lanes: LaneRisk | None = None
+    """The chokepoint closures drawn besides the suppliers' disruptions, or none."""
 
     def terms(self, node_open: np.ndarray) -> dict[str, np.ndarray]:
         """The cascade's keyword arguments: the disrupted suppliers' terms, plus the stockpiles."""
@@ -94,10 +109,13 @@ class Job:
 def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
     """Losses ``(size, asked countries)`` of chunk ``chunk``, propagated in batches of ``job.batch_size``."""
     disruptions = sample(job.risk, size, job.seed, chunk)
+    closed = sample_closures(job.lanes, size, job.seed, chunk) if job.lanes else None
     losses = np.empty((size, len(job.asked)))
     for start in range(0, size, job.batch_size):
         rows = slice(start, min(size, start + job.batch_size))
         shock, node_open = shocks(disruptions, job.risk, job.flows, rows)
+        if job.lanes is not None and closed is not None and closed[rows].any():
+            shock, node_open = closure_shocks(job.lanes, closed[rows], job.flows, shock, node_open)
         result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
         losses[rows] = result.consumption_cut[:, job.asked]
     return losses
@@ -109,6 +127,15 @@ def response_matrix(job: Job) -> np.ndarray:
     node_open = np.ones((len(nodes), len(job.flows)))
     node_open[np.arange(len(nodes)), nodes] = 0.0
     result = propagate(job.flows, job.consumption, job.flows[nodes], job.params, **job.terms(node_open))
+    return np.asarray(result.consumption_cut[:, job.asked])
+
+
+def closure_response(job: Job) -> np.ndarray:
+    """``R[c, j]``: loss of asked country ``j`` when chokepoint ``c`` alone closes (none: ``(0, j)``)."""
+    if job.lanes is None:
+        return np.zeros((0, len(job.asked)))
+    shock, node_open = closure_alone(job.lanes, job.flows)
+    result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
     return np.asarray(result.consumption_cut[:, job.asked])
 
 
@@ -131,6 +158,10 @@ class MonteCarloResult:
     countries: tuple[str, ...]
     parameters: dict[str, Any]
     executor: str
+    chokepoints: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per network and chokepoint drawn that a flow passes: ``probability``, ``duration_days``,
+    ``fraction``, ``flows_passing``, ``flows_stopped``, ``tonnes_at_stake`` (a closure alone),
+    ``basis``, ``provenance``. Empty unless the model draws closures."""
 
 
 def networks_for(
@@ -233,10 +264,16 @@ def run_montecarlo(
         risk = calibrate(model, net.nodes, net.exports, net.year, governance)
         asked = np.array([net.index(c) if net.has(c) else -1 for c in wanted], dtype=int)
         stocks = _stocks(net, stock_days or {})
-        jobs.append(Job(net.flows, net.consumption, risk, asked, params, seed, batch_size, stocks))
+        lanes = calibrate_lanes(model, net)
+        jobs.append(Job(net.flows, net.consumption, risk, asked, params, seed, batch_size, stocks, lanes))
     unknown = overrides_unknown(model, {code: 1 for job in jobs for code in job.risk.codes})
     if unknown:
         raise ScenarioError(f"probabilities/severity_means: {', '.join(unknown)} supply none of the networks")
+    unpassed = overrides_unpassed(model, {c: 1 for job in jobs if job.lanes for c in job.lanes.ids})
+    if unpassed:
+        raise ScenarioError(
+            f"chokepoint_probabilities/chokepoint_days: no flow of the networks passes {', '.join(unpassed)}"
+        )
     chunks = [(start, min(chunk_size, n - start)) for start in range(0, n, chunk_size)]
     tasks = [(i, c, size) for i in range(len(jobs)) for c, (_, size) in enumerate(chunks)]
     runner = executor or get_executor(scheduler)
@@ -254,13 +291,15 @@ def run_montecarlo(
         "model": model.model_dump(),
         "stock_days": dict(stock_days or {}),
     }
-    summaries, contributions, suppliers, losses = [], [], [], {}
+    summaries, contributions, suppliers, lanes_frames, losses = [], [], [], [], {}
     for i, (net, job) in enumerate(zip(networks, jobs, strict=True)):
         loss = np.zeros((n, len(wanted)))
         loss[:, job.asked >= 0] = np.concatenate([results[k] for k, task in enumerate(tasks) if task[0] == i])
         head: dict[str, Any] = {"network": labels[i], "commodity": net.commodity, "stage": net.stage}
         head["year"] = net.year
-        prov = provenance.join([net.provenance, job.risk.provenance])
+        prov = provenance.join(
+            [net.provenance, job.risk.provenance, job.lanes.provenance if job.lanes else ""]
+        )
         table = _risk_table(wanted, job, net.consumption, loss, thresholds)
         contrib = _contribution_table(wanted, job, net.exports, loss, chunks, table)
         for key in ("draws", "seed", "tolerance", "absorb_share", "rho"):
@@ -268,6 +307,8 @@ def run_montecarlo(
         summaries.append(table.assign(**head, provenance=prov))
         contributions.append(contrib.assign(**head, provenance=prov))
         suppliers.append(job.risk.frame().assign(**head, provenance=job.risk.provenance))
+        if job.lanes is not None:
+            lanes_frames.append(job.lanes.frame().assign(**head, provenance=job.lanes.provenance))
         losses[labels[i]] = loss
     return MonteCarloResult(
         summary=_stack(summaries),
@@ -277,6 +318,7 @@ def run_montecarlo(
         countries=wanted,
         parameters=parameters,
         executor=runner.description,
+        chokepoints=_stack(lanes_frames) if lanes_frames else pd.DataFrame(columns=LANE_COLUMNS),
     )
 
 
@@ -291,8 +333,7 @@ def _check(n: int, chunk_size: int, batch_size: int, thresholds: Sequence[float]
 
 def _runnable(job: Job) -> Job:
     """The job with only the asked countries that are nodes (absent ones get zero losses afterwards)."""
-    asked = job.asked[job.asked >= 0]
-    return Job(job.flows, job.consumption, job.risk, asked, job.params, job.seed, job.batch_size, job.stocks)
+    return dataclasses.replace(job, asked=job.asked[job.asked >= 0])
 
 
 def _stocks(network: Network, stock_days: Mapping[str, float]) -> np.ndarray | None:
@@ -341,26 +382,43 @@ def _contribution_table(
     chunks: list[tuple[int, int]],
     table: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Each supplier's contribution to each asked country's CVaR95 (rows with a positive one).
+    """Each source's contribution to each asked country's CVaR95 (rows with a positive one).
 
-    The chunks' disruptions are drawn again here (the same seeds give the same draws; drawing them
-    is cheap next to the cascade) rather than kept from the run, and read one chunk at a time.
+    Sources are the suppliers and, when the model draws closures, the chokepoints (after the
+    suppliers, with severity 1 and their closure's tonnes as what they withhold). The chunks'
+    draws are drawn again here (the same seeds give the same draws; drawing them is cheap next to
+    the cascade) rather than kept from the run, and read one chunk at a time.
     """
     present = np.flatnonzero(job.asked >= 0)
-    response = np.zeros((len(job.risk.nodes), len(wanted)))
-    response[:, present] = response_matrix(_runnable(job))
-    withheld = exports[job.risk.nodes]
+    lanes = job.lanes
+    suppliers = len(job.risk.nodes)
+    sources = suppliers + (len(lanes.ids) if lanes else 0)
+    response = np.zeros((sources, len(wanted)))
+    runnable = _runnable(job)
+    response[:suppliers, present] = response_matrix(runnable)
+    response[suppliers:, present] = closure_response(runnable)
+    withheld = np.concatenate([exports[job.risk.nodes], lanes.tonnes if lanes else np.zeros(0)])
     tails = {c: _tail(loss[:, c]) for c in present}
     position = {c: np.full(len(loss), -1, dtype=np.int64) for c in present}
     for c in present:
         position[c][tails[c]] = np.arange(len(tails[c]))
-    amounts = np.zeros((len(job.risk.nodes), len(wanted)))
+    amounts = np.zeros((sources, len(wanted)))
     for chunk, (start, size) in enumerate(chunks):
         drawn = sample(job.risk, size, job.seed, chunk)
-        draw = drawn.draw.astype(np.int64) + start
+        draw, source, severity = drawn.draw.astype(np.int64), drawn.supplier.astype(np.int64), drawn.severity
+        if lanes is not None:
+            shut_draw, shut = np.nonzero(sample_closures(lanes, size, job.seed, chunk))
+            draw = np.concatenate([draw, shut_draw])
+            source = np.concatenate([source, suppliers + shut])
+            severity = np.concatenate([severity, np.ones(len(shut))])
+        draw = draw + start
         for c in present:
-            entries = (drawn.supplier, drawn.severity)
+            entries = (source, severity)
             amounts[:, c] += _allocate(loss[:, c], draw, position[c][draw], entries, response[:, c], withheld)
+    names = [*job.risk.codes, *(lanes.ids if lanes else ())]
+    kinds = np.array(["supplier"] * suppliers + ["chokepoint"] * (sources - suppliers))
+    probability = np.concatenate([job.risk.probability, lanes.probability if lanes else np.zeros(0)])
+    severity_mean = np.concatenate([job.risk.severity_mean, lanes.fraction if lanes else np.zeros(0)])
     frames = []
     for c in present:
         share = amounts[:, c] / len(tails[c])
@@ -370,16 +428,17 @@ def _contribution_table(
             pd.DataFrame(
                 {
                     "country": wanted[c],
-                    "supplier": [job.risk.codes[s] for s in hit],
-                    "probability": job.risk.probability[hit],
-                    "severity_mean": job.risk.severity_mean[hit],
+                    "supplier": [names[s] for s in hit],
+                    "kind": kinds[hit],
+                    "probability": probability[hit],
+                    "severity_mean": severity_mean[hit],
                     "response_t": response[hit, c],
                     "contribution_t": share[hit],
                     "share_of_cvar95": share[hit] / cvar if cvar > 0 else np.nan,
                 }
             ).sort_values("contribution_t", ascending=False)
         )
-    columns = ["country", "supplier", "probability", "severity_mean", "response_t", "contribution_t"]
+    columns = ["country", "supplier", "kind", "probability", "severity_mean", "response_t", "contribution_t"]
     frames = [f for f in frames if len(f)]
     empty = pd.DataFrame(columns=[*columns, "share_of_cvar95"])
     return pd.concat(frames, ignore_index=True) if frames else empty

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from critmin.api import Critmin
 from critmin.errors import CritminError
+from critmin.scenarios.disruption import DisruptionModel
 from critmin.scenarios.library import load_shipped, shipped_ids
 from critmin.scenarios.spec import Scenario, ScenarioError, parse_scenario
 from critmin.web.config import Limits
@@ -68,6 +69,28 @@ class MonteCarloRun(_Body):
         dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{2}$")], Annotated[float, Field(ge=0, le=3650)]]
         | None
     ) = Field(default=None, max_length=Limits.max_partners, description="ISO3 -> days of consumption held")
+    chokepoints: bool = Field(default=False, description="draw chokepoint closures at the record's rates")
+    chokepoint_probabilities: dict[str, float] | None = Field(
+        default=None, max_length=20, description="chokepoint id -> annual closure probability (draws it)"
+    )
+    chokepoint_days: dict[str, int] | None = Field(
+        default=None, max_length=20, description="chokepoint id -> closure length in days"
+    )
+
+    def model(self) -> DisruptionModel:
+        """The disruption model of the body (422 naming a bad chokepoint value)."""
+        try:
+            return DisruptionModel(
+                rho=self.rho,
+                chokepoints=self.chokepoints,
+                chokepoint_probabilities=self.chokepoint_probabilities or {},
+                chokepoint_days=self.chokepoint_days or {},
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise HTTPException(
+                422, f"{first['loc'][0]}: {first['msg'].removeprefix('Value error, ')}"
+            ) from None
 
 
 def submitted(job_id: str) -> dict[str, str]:
@@ -243,7 +266,10 @@ def save_scenario(
 
 @router.post("/montecarlo/runs", status_code=202)
 def run_montecarlo(body: MonteCarloRun, db: Store, manager: Jobs, limits: Bounds) -> dict[str, str]:
-    """Random supplier disruptions as a job; results ``summary``, ``contributions``, ``suppliers``."""
+    """Random supplier disruptions and chokepoint closures as a job.
+
+    Results ``summary``, ``contributions``, ``suppliers`` and ``chokepoints``.
+    """
     bounded("n", body.n, limits.max_draws)
     bounded("countries", len(body.countries), limits.max_partners)
     bounded("commodities", len(body.commodities), limits.max_commodities)
@@ -254,6 +280,7 @@ def run_montecarlo(body: MonteCarloRun, db: Store, manager: Jobs, limits: Bounds
         "seed": body.seed,
         "year": body.year,
         "rho": body.rho,
+        "model": body.model().model_dump(),
         "stock_days": dict(
             zip(
                 known_countries(db, (body.stock_days or {}).keys(), "stock_days"),

@@ -35,7 +35,7 @@ def draws_progress(report: Report, label: str = "draws") -> Callable[[int, int],
 
 @task("montecarlo")
 def montecarlo(db_path: Path, params: dict[str, Any], report: Report) -> dict[str, Any]:
-    """Random supplier disruptions: ``summary``, ``contributions`` and ``suppliers`` tables."""
+    """Random supplier disruptions: ``summary``, ``contributions``, ``suppliers``, ``chokepoints`` tables."""
     from critmin.scenarios.disruption import DisruptionModel
     from critmin.scenarios.montecarlo import run_montecarlo
 
@@ -46,7 +46,7 @@ def montecarlo(db_path: Path, params: dict[str, Any], report: Report) -> dict[st
         n=int(params["n"]),
         seed=int(params["seed"]),
         year=params.get("year"),
-        model=DisruptionModel(rho=float(params.get("rho") or 0.0)),
+        model=DisruptionModel.model_validate(params.get("model") or {"rho": float(params.get("rho") or 0.0)}),
         progress=draws_progress(report),
         stock_days=params.get("stock_days") or None,
     )
@@ -54,6 +54,7 @@ def montecarlo(db_path: Path, params: dict[str, Any], report: Report) -> dict[st
         "summary": result.summary,
         "contributions": result.contributions,
         "suppliers": result.suppliers,
+        "chokepoints": result.chokepoints,
     }
 
 
