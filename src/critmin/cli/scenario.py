@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import pandas as pd
 import typer
@@ -14,6 +15,8 @@ from critmin.cli.output import Format, console, show
 if TYPE_CHECKING:
     from critmin.scenarios.disruption import DisruptionModel
     from critmin.scenarios.spec import Scenario
+
+Number = TypeVar("Number", int, float)
 
 app = typer.Typer(
     help="Disruption scenarios: run a spec, or Monte Carlo over many disruptions.", no_args_is_help=True
@@ -167,10 +170,10 @@ LANE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _per_chokepoint(option: str, values: list[str], kind: type[float] | type[int]) -> dict[str, float]:
+def _per_chokepoint(option: str, values: list[str], kind: Callable[[str], Number]) -> dict[str, Number]:
     from critmin.errors import CritminError
 
-    out: dict[str, float] = {}
+    out: dict[str, Number] = {}
     for value in values:
         name, _, number = value.partition("=")
         try:
@@ -202,10 +205,7 @@ def _model(
             chokepoint_probabilities=_per_chokepoint(
                 "--chokepoint-probability", chokepoint_probability or [], float
             ),
-            chokepoint_days={
-                name: int(days)
-                for name, days in _per_chokepoint("--chokepoint-days", chokepoint_days or [], int).items()
-            },
+            chokepoint_days=_per_chokepoint("--chokepoint-days", chokepoint_days or [], int),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

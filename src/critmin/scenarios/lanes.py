@@ -88,7 +88,7 @@ def calibrate_lanes(model: DisruptionModel, network: Network) -> LaneRisk | None
     """The network's chokepoint closures under ``model``, or None when it draws none or none is passed."""
     from critmin.sealanes.network import ROUTING
     from critmin.sealanes.reference import closure_rates
-    from critmin.sealanes.routes import closure_effect
+    from critmin.sealanes.routes import closure_effects
 
     wanted = drawn_chokepoints(model)
     if not wanted:
@@ -96,11 +96,12 @@ def calibrate_lanes(model: DisruptionModel, network: Network) -> LaneRisk | None
     rates = closure_rates()
     exporters, importers = np.nonzero(network.flows)
     pairs = [(network.nodes[e], network.nodes[j]) for e, j in zip(exporters, importers, strict=True)]
+    effects = closure_effects(pairs, wanted)
     n = network.size
     kept: list[tuple[str, float, int, float, str, np.ndarray, np.ndarray, int, int]] = []
     for cid in wanted:
         rate = rates[cid]
-        effect = closure_effect(pairs, [cid])
+        effect = effects[cid]
         effect = effect[effect["passes"]]
         if effect.empty:
             continue

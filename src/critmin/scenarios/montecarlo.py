@@ -126,15 +126,18 @@ def response_matrix(job: Job) -> np.ndarray:
     nodes = job.risk.nodes
     node_open = np.ones((len(nodes), len(job.flows)))
     node_open[np.arange(len(nodes)), nodes] = 0.0
-    result = propagate(job.flows, job.consumption, job.flows[nodes], job.params, **job.terms(node_open))
-    return np.asarray(result.consumption_cut[:, job.asked])
+    return _asked_cut(job, job.flows[nodes], node_open)
 
 
 def closure_response(job: Job) -> np.ndarray:
     """``R[c, j]``: loss of asked country ``j`` when chokepoint ``c`` alone closes (none: ``(0, j)``)."""
     if job.lanes is None:
         return np.zeros((0, len(job.asked)))
-    shock, node_open = closure_alone(job.lanes, job.flows)
+    return _asked_cut(job, *closure_alone(job.lanes, job.flows))
+
+
+def _asked_cut(job: Job, shock: np.ndarray, node_open: np.ndarray) -> np.ndarray:
+    """The asked countries' consumption cut, one row per row of ``shock`` and ``node_open``."""
     result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
     return np.asarray(result.consumption_cut[:, job.asked])
 

@@ -159,9 +159,24 @@ def closure_effect(
     ``port_switch_days`` when the way round leaves or enters by another port (the cargo is taken
     overland to it). Pairs that do not pass keep their route (no row is changed).
     """
-    wanted = sorted({(e, i) for e, i in pairs if e != i})
-    shut = sorted(set(closed))
-    base = route_pairs(wanted)
+    base = route_pairs(sorted({(e, i) for e, i in pairs if e != i}))
+    return _effect(base, sorted(set(closed)), speed_knots, port_switch_days)
+
+
+def closure_effects(
+    pairs: Iterable[tuple[str, str]],
+    chokepoints: Iterable[str],
+    *,
+    speed_knots: float = 14.0,
+    port_switch_days: float = 7.0,
+) -> dict[str, pd.DataFrame]:
+    """:func:`closure_effect` of each chokepoint closed alone (by id), the pairs routed once."""
+    base = route_pairs(sorted({(e, i) for e, i in pairs if e != i}))
+    return {c: _effect(base, [c], speed_knots, port_switch_days) for c in chokepoints}
+
+
+def _effect(base: pd.DataFrame, shut: list[str], speed_knots: float, port_switch_days: float) -> pd.DataFrame:
+    """The closure of ``shut`` on the routed pairs ``base`` (``route_pairs`` rows)."""
     hit = base["chokepoints"].fillna("").str.split().map(lambda ids: bool(set(ids) & set(shut)))
     out = base[["exporter", "importer"]].assign(passes=hit.to_numpy(), base_km=base["distance_km"])
     around = route_pairs(
