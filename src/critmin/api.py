@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from critmin import settings
 from critmin.data import bundle_dir
@@ -21,6 +20,9 @@ from critmin.store import Store
 from critmin.store.bundle import load_bundle
 from critmin.store.gateway import BoundStore, FilterValue, ImportOutcome
 from critmin.store.pool import ReaderPool
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Many = str | Sequence[str] | None
 Years = int | Sequence[int] | None

@@ -7,8 +7,10 @@ and the field, or the first offending rows with a count of how many failed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class CritminError(Exception):

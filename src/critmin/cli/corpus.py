@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from critmin.cli.context import run_guarded
@@ -50,6 +49,8 @@ def restore(
     from critmin.events.corpus import fetch_url, files_in, load_manifest, restore_all, save_texts
 
     def job() -> None:
+        import pandas as pd
+
         articles = load_manifest(manifest)
         results = restore_all(articles, files_in(saved or []), None if offline else fetch_url)
         folder = to or default_texts()
@@ -87,6 +88,8 @@ def score(
     from critmin.events.evaluate import groups, report, run
 
     def job() -> None:
+        import pandas as pd
+
         articles = load_manifest(manifest)
         found = load_texts(articles, texts or default_texts())
         if not found:

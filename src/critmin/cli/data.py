@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,7 +11,9 @@ from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, byte_progress, console, show, show_json
 from critmin.errors import CritminError
 from critmin.schema import TABLES
-from critmin.store.gateway import ImportOutcome
+
+if TYPE_CHECKING:
+    from critmin.store.gateway import ImportOutcome
 
 app = typer.Typer(help="Set up, import, inspect and export the data store.", no_args_is_help=True)
 

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from critmin.cli import corpus as corpus_commands
@@ -310,6 +309,8 @@ def extract(
     from critmin.events.extract import extract as propose
 
     def job() -> None:
+        import pandas as pd
+
         when = _day(published, "--published")
         rows = []
         for path in files:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from critmin.cli.context import run_guarded
@@ -20,6 +19,8 @@ from critmin.cli.output import Format, console, show
 from critmin.errors import CritminError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from critmin.api import Critmin
 
 app = typer.Typer(
@@ -69,6 +70,8 @@ def guarded(job: Callable[[], None]) -> None:
 
 def sources_line(*frames: pd.DataFrame | str) -> str:
     """``Sources: a; b; ...``: the distinct provenance tags of the frames' ``provenance`` columns."""
+    import pandas as pd
+
     tags: set[str] = set()
     for item in frames:
         values = [item] if isinstance(item, str) else list(item.get("provenance", pd.Series(dtype=str)))
@@ -329,6 +332,8 @@ def stockpile(
     from critmin.scenarios.montecarlo import run_montecarlo
 
     def job() -> None:
+        import pandas as pd
+
         ps = _coverages(coverage or [0.95])
         db = ctx.obj.open()
         chosen = _partners(db, partners)
@@ -445,6 +450,8 @@ _MIX_ROW = re.compile(r"mix row (\d+)")
 
 def read_mix(path: Path) -> pd.DataFrame:
     """A product-mix CSV (``product, quantity, unit``); errors name the file."""
+    import pandas as pd
+
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import pandas as pd
 import typer
 
 from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from critmin.scenarios.disruption import DisruptionModel
     from critmin.scenarios.spec import Scenario
 
@@ -90,6 +91,8 @@ def list_shipped(fmt: FormatOption = Format.table) -> None:
     from critmin.scenarios.library import load_shipped, shipped_ids
 
     def job() -> None:
+        import pandas as pd
+
         rows = []
         for sid in shipped_ids():
             scenario = load_shipped(sid)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def reference_path(name: str) -> Path:
@@ -24,4 +26,6 @@ def read_reference(name: str) -> pd.DataFrame:
     Explicit text types keep codes such as Namibia's ``NA`` and HS codes with leading zeros
     intact.
     """
+    import pandas as pd
+
     return pd.read_csv(reference_path(name), dtype=str, keep_default_na=False)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from critmin.data import read_reference
-from critmin.harmonize.commodities import all_names
 from critmin.schema import SCHEMA_VERSION, TABLES, VINTAGE_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CATALOG_TABLES: dict[str, tuple[str, ...]] = {
     "commodities": ("commodity", "name", "family", "parent", "symbol"),
@@ -59,6 +61,8 @@ with instructions.
 
 def catalog_frames() -> dict[str, pd.DataFrame]:
     """The reference tables as they ship with the package, one frame per catalog table."""
+    from critmin.harmonize.commodities import all_names
+
     frames = {
         "commodities": read_reference("commodities.csv"),
         "commodity_names": all_names(),

@@ -13,17 +13,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from critmin.errors import SchemaVersionError, StoreError, VintageError
 from critmin.ingest.base import Parsed
 from critmin.schema import DERIVED_TABLES, SCHEMA_VERSION, TABLES, VINTAGE_COLUMNS, Table
 from critmin.store import ddl
 from critmin.store.pool import ReaderPool, suspended
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 DERIVED_STATE_KEY = "derived_state"
 """The ``meta`` row naming the data state the derived tables were computed from."""
@@ -229,6 +231,8 @@ class Store:
             return self._version(con)
 
     def _sync_catalog(self, con: duckdb.DuckDBPyConnection) -> None:
+        import pandas as pd
+
         frames = ddl.catalog_frames()
         digest = hashlib.sha256()
         for frame in frames.values():
@@ -336,6 +340,8 @@ class Store:
     def _insert(
         con: duckdb.DuckDBPyConnection, table: Table, frame: pd.DataFrame | pa.Table, vintage_id: int
     ) -> int:
+        import pyarrow as pa
+
         names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
         missing = [c for c in table.column_names if c not in names]
         if missing:

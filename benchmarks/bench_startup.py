@@ -1,0 +1,107 @@
+"""Benchmark the command line's start-up: ``critmin --help`` and ``critmin --db <store> data status``.
+
+Each case is run ``--runs`` times as a fresh subprocess (output discarded), one case after the
+other in rounds so that the machine's load drifts over all of them alike. Per case: the best and
+median wall time and the peak resident memory of the child (``os.wait4``). Baselines in the same
+run:
+
+- ``python -c pass``: the interpreter's own start;
+- ``import duckdb``: the interpreter plus the DuckDB module, which ``data status`` cannot avoid;
+- ``duckdb read``: that plus opening the store read-only and running the status queries (the
+  floor of ``data status``: what is left is Typer, Rich and critmin's own code).
+
+Ratios are the critmin commands' medians over each baseline's median. ``--critmin`` points at
+another console script (for instance a checkout's ``.venv/bin/critmin``) to measure that code with
+the same baselines; by default it is the ``critmin`` next to this interpreter, run with this
+process's environment (so ``PYTHONPATH`` picks the code measured).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_startup.py --db /tmp/s/s.duckdb
+    .venv/bin/python benchmarks/bench_startup.py --db /tmp/s/s.duckdb --runs 20 --critmin other/bin/critmin
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STATUS_SQL = (
+    "SELECT count(*) FROM vintages",
+    "SELECT source, release, count(*) FROM vintages GROUP BY ALL",
+    "SELECT count(*), count(DISTINCT commodity) FROM production",
+)
+"""Stand-ins for the status queries in the bare DuckDB read (small scans of the same tables)."""
+
+
+def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of one run of ``command``; a failure stops the benchmark."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = child.stderr.read().decode() if child.stderr else ""
+    if child.returncode:
+        raise SystemExit(f"{' '.join(command)} exited {child.returncode}: {stderr}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def cases(critmin: str, db: Path) -> dict[str, list[str]]:
+    """Name to command line of every case, baselines first."""
+    python = sys.executable
+    read = (
+        f"import duckdb; con = duckdb.connect({str(db)!r}, read_only=True); "
+        f"[con.execute(q).fetchall() for q in {STATUS_SQL!r}]; con.close()"
+    )
+    return {
+        "python -c pass": [python, "-c", "pass"],
+        "import duckdb": [python, "-c", "import duckdb"],
+        "duckdb read": [python, "-c", read],
+        "critmin --help": [critmin, "--help"],
+        "critmin data status": [critmin, "--db", str(db), "data", "status"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, required=True, help="An existing store (only read).")
+    parser.add_argument("--runs", type=int, default=10, help="Runs of each case (default 10).")
+    parser.add_argument(
+        "--critmin", default=str(Path(sys.executable).with_name("critmin")), help="The console script."
+    )
+    args = parser.parse_args()
+    if not args.db.is_file():
+        raise SystemExit(f"no store at {args.db}")
+    env = dict(os.environ)
+    commands = cases(args.critmin, args.db)
+    for command in commands.values():
+        run_once(command, env)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    memory: dict[str, float] = dict.fromkeys(commands, 0.0)
+    for _ in range(args.runs):
+        for name, command in commands.items():
+            elapsed, peak = run_once(command, env)
+            times[name].append(elapsed)
+            memory[name] = max(memory[name], peak)
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs each; critmin = {args.critmin}")
+    print(f"{'case':22} {'best s':>8} {'median s':>9} {'peak MiB':>9}")
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        print(f"{name:22} {min(values):8.3f} {medians[name]:9.3f} {memory[name]:9.1f}")
+    baselines = ("python -c pass", "import duckdb", "duckdb read")
+    print("ratios of medians:")
+    for name in ("critmin --help", "critmin data status"):
+        ratios = ", ".join(f"{medians[name] / medians[b]:.1f}x {b}" for b in baselines)
+        print(f"  {name}: {ratios}")
+
+
+if __name__ == "__main__":
+    main()
