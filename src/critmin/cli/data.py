@@ -47,30 +47,30 @@ def status(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Vintages, row counts and coverage by commodity, year and country."""
-    from critmin.store.coverage import commodity_coverage, table_coverage, vintage_summary
+    from critmin.cli.cells import records, show_cells
+    from critmin.store.coverage import coverage
 
     def job() -> None:
         db = ctx.obj.open()
-        vintages = vintage_summary(db.store)
-        tables = table_coverage(db.store)
-        commodities = commodity_coverage(db.store)
+        report = coverage(db.store)
         if fmt == "json":
             show_json(
                 {
                     "store": str(db.path),
-                    "schema_version": db.store.schema_version(),
-                    "vintages": vintages.to_dict(orient="records"),
-                    "tables": tables.to_dict(orient="records"),
-                    "commodities": commodities.to_dict(orient="records"),
+                    "schema_version": report.schema_version,
+                    "vintages": records(report.vintages),
+                    "tables": records(report.tables),
+                    "commodities": records(report.commodities),
                 }
             )
             return
         if fmt != "table":
             raise CritminError(f"--format must be table or json, not {fmt!r}")
-        console.print(f"[bold]critmin store[/] {db.path} (schema {db.store.schema_version()})")
-        show(vintages, title="Vintages by source and release")
-        show(tables, title="Tables")
-        show(commodities, title=f"Coverage of {len(commodities)} commodities (production and reserves)")
+        console.print(f"[bold]critmin store[/] {db.path} (schema {report.schema_version})")
+        show_cells(report.vintages, title="Vintages by source and release")
+        show_cells(report.tables, title="Tables")
+        count = len(report.commodities.data)
+        show_cells(report.commodities, title=f"Coverage of {count} commodities (production and reserves)")
 
     run_guarded(job)
 

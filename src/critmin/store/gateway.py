@@ -60,6 +60,15 @@ def sql_path(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """A read's result as plain Python values: column names, DuckDB type names, one tuple a row."""
+
+    columns: list[str]
+    types: list[str]
+    data: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
 class ImportOutcome:
     """What happened to one file: ``added`` as a new vintage or ``unchanged`` (seen before)."""
 
@@ -143,6 +152,14 @@ class Store:
         """Run one parameterised read query and return a frame."""
         with self.reader() as con:
             return con.execute(sql, params or []).df()
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> Rows:
+        """Run one parameterised read query and return its rows without pandas (which is not loaded)."""
+        with self.reader() as con:
+            cursor = con.execute(sql, params or [])
+            data = cursor.fetchall()
+            described = cursor.description or []
+            return Rows([d[0] for d in described], [str(d[1]) for d in described], data)
 
     # -- schema ----------------------------------------------------------------------------
 
