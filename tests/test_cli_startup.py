@@ -6,11 +6,13 @@ as plain rows (:mod:`critmin.cli.cells`) that must print exactly as their DuckDB
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,11 @@ from typer.testing import CliRunner
 
 import critmin
 from critmin.cli import cells, output
-from critmin.cli.main import app
+from critmin.cli.lazy import LazyCommands
+from critmin.cli.main import GROUPS, app
 from critmin.store import coverage
 
-HEAVY = (
+LIBRARIES = (
     "pandas",
     "numpy",
     "pyarrow",
@@ -35,7 +38,7 @@ HEAVY = (
     "critmin.api",
     "critmin.store",
 )
-"""Modules the command line must not load before a command needs them."""
+"""What ``critmin --help`` must not load: the numeric stack, DuckDB, the web stack, the store."""
 
 NUMERIC = ("pandas", "numpy", "pyarrow", "scipy", "dask")
 """What ``data status`` must not load (it needs DuckDB, nothing numeric)."""
@@ -44,35 +47,35 @@ runner = CliRunner()
 WIDE = {"COLUMNS": "400", "TERMINAL_WIDTH": "400"}
 
 
-def loaded_after(code: str) -> list[str]:
-    """The HEAVY modules loaded by a fresh interpreter after running ``code``."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+def loaded_after(code: str) -> set[str]:
+    """Which of LIBRARIES and the group modules a fresh interpreter has loaded after ``code``."""
+    watched = (*LIBRARIES, *GROUPS.values())
+    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {watched!r} if m in sys.modules]))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_the_entry_module_loads_no_heavy_library() -> None:
-    assert loaded_after("import critmin.cli.main") == []
-
-
-def test_help_loads_no_heavy_library() -> None:
-    code = (
-        "import sys\nfrom critmin.cli.main import app\nsys.argv = ['critmin', '--help']\n"
-        "try:\n    app()\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
+def run_app(*args: str) -> str:
+    """Code running the command line with ``args`` (a failing exit fails the probe)."""
+    return (
+        f"import sys\nfrom critmin.cli.main import app\nsys.argv = ['critmin', *{list(args)!r}]\n"
+        "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
     )
-    assert loaded_after(code) == []
 
 
-def test_status_reads_without_the_numeric_stack(bundled: critmin.Critmin) -> None:
-    for fmt in ("table", "json"):
-        code = (
-            "import sys\nfrom critmin.cli.main import app\n"
-            f"sys.argv = ['critmin', '--db', {str(bundled.path)!r}, 'data', 'status', '-f', {fmt!r}]\n"
-            "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code\n"
-        )
-        loaded = loaded_after(code)
-        assert "duckdb" in loaded
-        assert not set(loaded) & set(NUMERIC)
+def test_the_entry_module_loads_no_library_and_no_group() -> None:
+    assert loaded_after("import critmin.cli.main") == set()
+
+
+def test_help_loads_the_groups_but_no_library() -> None:
+    assert loaded_after(run_app("--help")) == set(GROUPS.values())
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_status_loads_duckdb_and_its_group_only(bundled: critmin.Critmin, fmt: str) -> None:
+    loaded = loaded_after(run_app("--db", str(bundled.path), "data", "status", "-f", fmt))
+    assert {"duckdb", "critmin.cli.data"} <= loaded
+    assert not loaded & {*NUMERIC, *GROUPS.values()} - {"critmin.cli.data"}
 
 
 def flat(text: str) -> str:
@@ -84,34 +87,54 @@ def first_paragraph(function: object) -> str:
     return " ".join((inspect.getdoc(function) or "").split("\n\n")[0].split())
 
 
-def groups() -> list[tuple[list[str], object]]:
-    """Each Typer app of the command line with its path: the root and every sub-app, nested."""
-    found: list[tuple[list[str], object]] = []
+def groups() -> list[tuple[list[str], object, list[tuple[str, object]]]]:
+    """Each Typer app of the command line: its path, itself, and its sub-apps by name, nested.
 
-    def walk(typer_app: object, path: list[str]) -> None:
-        found.append((path, typer_app))
-        for group in typer_app.registered_groups:  # type: ignore[attr-defined]
-            walk(group.typer_instance, [*path, group.name])
+    The root's groups are the modules of ``critmin.cli.main.GROUPS`` (loaded lazily by the app).
+    """
+    found: list[tuple[list[str], object, list[tuple[str, object]]]] = []
 
-    walk(app, [])
+    def walk(typer_app: object, path: list[str], subapps: list[tuple[str, object]]) -> None:
+        found.append((path, typer_app, subapps))
+        for name, sub in subapps:
+            nested = [(g.name, g.typer_instance) for g in sub.registered_groups]  # type: ignore[attr-defined]
+            walk(sub, [*path, name], nested)
+
+    walk(app, [], [(name, importlib.import_module(module).app) for name, module in GROUPS.items()])
     return found
 
 
 @pytest.mark.parametrize(
-    ("path", "typer_app"), groups(), ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+    ("path", "typer_app", "subapps"),
+    [pytest.param(*group, id=" ".join(["critmin", *group[0]])) for group in groups()],
 )
-def test_help_lists_every_command_with_its_help(path: list[str], typer_app: object) -> None:
+def test_help_lists_every_command_with_its_help(
+    path: list[str], typer_app: object, subapps: list[tuple[str, object]]
+) -> None:
     result = runner.invoke(app, [*path, "--help"], env=WIDE)
     assert result.exit_code == 0
     shown = flat(result.output)
     commands = typer_app.registered_commands  # type: ignore[attr-defined]
-    subgroups = typer_app.registered_groups  # type: ignore[attr-defined]
-    assert commands or subgroups
+    assert commands or subapps
     for command in commands:
         name = command.name or command.callback.__name__.replace("_", "-")
         assert f"{name} {first_paragraph(command.callback)}" in shown
-    for group in subgroups:
-        assert f"{group.name} {' '.join(group.typer_instance.info.help.split())}" in shown
+    for name, sub in subapps:
+        assert f"{name} {' '.join(sub.info.help.split())}" in shown  # type: ignore[attr-defined]
+
+
+def test_the_root_lists_its_commands_then_the_groups_in_order() -> None:
+    result = runner.invoke(app, ["--help"], env=WIDE)
+    listed = [
+        line.split()[1] for line in result.output.splitlines() if line.startswith("│ ") and "--" not in line
+    ]
+    assert listed == ["brief", "serve", "overview", *GROUPS]
+
+
+def test_a_mistyped_group_is_suggested() -> None:
+    result = runner.invoke(app, ["dat"], env=WIDE)
+    assert result.exit_code == 2
+    assert "Did you mean 'data'" in flat(result.output)
 
 
 TYPES_SQL = """
@@ -189,3 +212,23 @@ def test_lazy_names_of_the_package() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         critmin.nope  # noqa: B018
     assert Path(critmin.__file__).name == "__init__.py"
+
+
+def test_lazy_commands_build_each_entry_once_when_looked_up() -> None:
+    built: list[str] = []
+
+    def builder(name: str) -> Callable[[], str]:
+        def build() -> str:
+            built.append(name)
+            return name.upper()
+
+        return build
+
+    commands = LazyCommands({"a": "A"}, {"b": builder("b"), "c": builder("c")})
+    assert list(commands) == ["a", "b", "c"] and len(commands) == 3 and "c" in commands
+    assert built == []
+    assert commands["c"] == "C" and commands["c"] == "C" and built == ["c"]
+    assert commands.get("nope") is None
+    commands["d"] = "D"
+    del commands["b"]
+    assert list(commands) == ["a", "c", "d"] and built == ["c"]

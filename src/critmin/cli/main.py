@@ -1,4 +1,8 @@
-"""Entry point of the ``critmin`` command."""
+"""Entry point of the ``critmin`` command.
+
+The command groups (``data``, ``risk``, ...) are imported and built only when looked up
+(:mod:`critmin.cli.lazy`), so a command loads its own module and what it imports, not the others'.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,19 @@ import typer
 
 from critmin import __version__
 from critmin.cli import brief as brief_command
-from critmin.cli import data as data_commands
-from critmin.cli import events as events_commands
-from critmin.cli import partner as partner_commands
-from critmin.cli import risk as risk_commands
-from critmin.cli import scenario as scenario_commands
 from critmin.cli import serve as serve_command
 from critmin.cli.context import State, run_guarded
+from critmin.cli.lazy import lazy_group
 from critmin.cli.output import Format, show
+
+GROUPS = {
+    "data": "critmin.cli.data",
+    "risk": "critmin.cli.risk",
+    "scenario": "critmin.cli.scenario",
+    "events": "critmin.cli.events",
+    "partner": "critmin.cli.partner",
+}
+"""Each command group and the module whose ``app`` it is, in the order ``--help`` lists them."""
 
 app = typer.Typer(
     name="critmin",
@@ -25,11 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(data_commands.app, name="data")
-app.add_typer(risk_commands.app, name="risk")
-app.add_typer(scenario_commands.app, name="scenario")
-app.add_typer(events_commands.app, name="events")
-app.add_typer(partner_commands.app, name="partner")
+app.info.cls = lazy_group(app, GROUPS)
 app.command("brief")(brief_command.brief)
 app.command("serve")(serve_command.serve)
 
