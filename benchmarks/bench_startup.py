@@ -7,8 +7,9 @@ run:
 
 - ``python -c pass``: the interpreter's own start;
 - ``import duckdb``: the interpreter plus the DuckDB module, which ``data status`` cannot avoid;
-- ``duckdb read``: that plus opening the store read-only and running the status queries (the
-  floor of ``data status``: what is left is Typer, Rich and critmin's own code).
+- ``duckdb read``: that plus opening the store read-only and fetching the three reports of
+  ``data status`` (the SQL of :mod:`critmin.store.coverage`): the floor of ``data status``; what
+  is left is Typer, Rich's rendering of the tables and critmin's own code.
 
 Every child compiles its modules once, in the warm-up run, into a bytecode cache of its own
 (``PYTHONPYCACHEPREFIX``, a temporary folder; ``PYTHONDONTWRITEBYTECODE`` is dropped), so the
@@ -16,8 +17,9 @@ timed runs start as an installed critmin does, from cached bytecode, and no chec
 
 Ratios are the critmin commands' medians over each baseline's median. ``--critmin`` points at
 another console script (for instance a checkout's ``.venv/bin/critmin``) to measure that code with
-the same baselines; by default it is the ``critmin`` next to this interpreter, run with this
-process's environment (so ``PYTHONPATH`` picks the code measured).
+the same baselines; it then runs without ``PYTHONPATH``, on its own install. By default it is the
+``critmin`` next to this interpreter, run with this process's environment (so ``PYTHONPATH`` picks
+the code measured).
 
 Usage::
 
@@ -36,24 +38,23 @@ import tempfile
 import time
 from pathlib import Path
 
-STATUS_SQL = (
-    "SELECT count(*) FROM vintages",
-    "SELECT source, release, count(*) FROM vintages GROUP BY ALL",
-    "SELECT count(*), count(DISTINCT commodity) FROM production",
-)
-"""Stand-ins for the status queries in the bare DuckDB read (small scans of the same tables)."""
+from critmin.store.coverage import COMMODITIES_SQL, VINTAGES_SQL, tables_sql
+
+STATUS_SQL = (VINTAGES_SQL, tables_sql(), COMMODITIES_SQL)
+"""The queries of ``critmin data status``, run alone in the bare DuckDB read."""
 
 
 def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak resident MiB of one run of ``command``; a failure stops the benchmark."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    stderr = child.stderr.read().decode() if child.stderr else ""
-    if child.returncode:
-        raise SystemExit(f"{' '.join(command)} exited {child.returncode}: {stderr}")
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if code:
+            stderr.seek(0)
+            raise SystemExit(f"{' '.join(command)} exited {code}: {stderr.read().decode()}")
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -79,16 +80,17 @@ def main() -> None:
     )
     parser.add_argument("--db", type=Path, required=True, help="An existing store (only read).")
     parser.add_argument("--runs", type=int, default=10, help="Runs of each case (default 10).")
-    parser.add_argument(
-        "--critmin", default=str(Path(sys.executable).with_name("critmin")), help="The console script."
-    )
+    parser.add_argument("--critmin", help="Another console script (run without PYTHONPATH).")
     args = parser.parse_args()
     if not args.db.is_file():
         raise SystemExit(f"no store at {args.db}")
     cache = tempfile.TemporaryDirectory(prefix="bench-startup-pyc-")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = cache.name
-    commands = cases(args.critmin, args.db)
+    if args.critmin:
+        env.pop("PYTHONPATH", None)
+    critmin = args.critmin or str(Path(sys.executable).with_name("critmin"))
+    commands = cases(critmin, args.db)
     for command in commands.values():
         run_once(command, env)
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -98,7 +100,8 @@ def main() -> None:
             elapsed, peak = run_once(command, env)
             times[name].append(elapsed)
             memory[name] = max(memory[name], peak)
-    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs each; critmin = {args.critmin}")
+    code = env.get("PYTHONPATH", "its install")
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs each; {critmin} on {code}")
     print(f"{'case':22} {'best s':>8} {'median s':>9} {'peak MiB':>9}")
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
