@@ -9,7 +9,9 @@ run:
 - ``import duckdb``: the interpreter plus the DuckDB module, which ``data status`` cannot avoid;
 - ``duckdb read``: that plus opening the store read-only and fetching the three reports of
   ``data status`` (the SQL of :mod:`critmin.store.coverage`): the floor of ``data status``; what
-  is left is Typer, Rich's rendering of the tables and critmin's own code.
+  is left is Typer, Rich's rendering of the tables and critmin's own code;
+- ``typer app``: a two-command Typer app with a ``Path`` option, run once (Typer 0.29 imports
+  pydantic to coerce any parameter): the floor of any ``critmin`` command.
 
 Every child compiles its modules once, in the warm-up run, into a bytecode cache of its own
 (``PYTHONPYCACHEPREFIX``, a temporary folder; ``PYTHONDONTWRITEBYTECODE`` is dropped), so the
@@ -30,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -38,10 +41,37 @@ import tempfile
 import time
 from pathlib import Path
 
-from critmin.store.coverage import COMMODITIES_SQL, VINTAGES_SQL, tables_sql
+TYPER_APP = """
+from pathlib import Path
+import typer
+app = typer.Typer()
+@app.callback()
+def main(db: Path | None = None) -> None:
+    pass
+@app.command()
+def status(fmt: str = "table") -> None:
+    print(fmt)
+@app.command()
+def other() -> None:
+    pass
+app(["--db", "x", "status"])
+"""
+"""A two-command Typer app run once: what any Typer command costs before doing anything."""
 
-STATUS_SQL = (VINTAGES_SQL, tables_sql(), COMMODITIES_SQL)
-"""The queries of ``critmin data status``, run alone in the bare DuckDB read."""
+
+def status_sql(env: dict[str, str]) -> list[str]:
+    """The queries of ``critmin data status`` (:mod:`critmin.store.coverage` of the code measured).
+
+    Read in a child, so that this process stays small: a child's peak memory counts the pages it
+    was forked with.
+    """
+    code = (
+        "import json; from critmin.store.coverage import COMMODITIES_SQL, VINTAGES_SQL, tables_sql; "
+        "print(json.dumps([VINTAGES_SQL, tables_sql(), COMMODITIES_SQL]))"
+    )
+    here = {**env, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    done = subprocess.run([sys.executable, "-c", code], env=here, capture_output=True, text=True, check=True)
+    return list(json.loads(done.stdout))
 
 
 def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -58,17 +88,18 @@ def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def cases(critmin: str, db: Path) -> dict[str, list[str]]:
+def cases(critmin: str, db: Path, queries: list[str]) -> dict[str, list[str]]:
     """Name to command line of every case, baselines first."""
     python = sys.executable
     read = (
         f"import duckdb; con = duckdb.connect({str(db)!r}, read_only=True); "
-        f"[con.execute(q).fetchall() for q in {STATUS_SQL!r}]; con.close()"
+        f"[con.execute(q).fetchall() for q in {queries!r}]; con.close()"
     )
     return {
         "python -c pass": [python, "-c", "pass"],
         "import duckdb": [python, "-c", "import duckdb"],
         "duckdb read": [python, "-c", read],
+        "typer app": [python, "-c", TYPER_APP],
         "critmin --help": [critmin, "--help"],
         "critmin data status": [critmin, "--db", str(db), "data", "status"],
     }
@@ -90,7 +121,7 @@ def main() -> None:
     if args.critmin:
         env.pop("PYTHONPATH", None)
     critmin = args.critmin or str(Path(sys.executable).with_name("critmin"))
-    commands = cases(critmin, args.db)
+    commands = cases(critmin, args.db, status_sql(env))
     for command in commands.values():
         run_once(command, env)
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -106,7 +137,7 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
         print(f"{name:22} {min(values):8.3f} {medians[name]:9.3f} {memory[name]:9.1f}")
-    baselines = ("python -c pass", "import duckdb", "duckdb read")
+    baselines = ("python -c pass", "import duckdb", "duckdb read", "typer app")
     print("ratios of medians:")
     for name in ("critmin --help", "critmin data status"):
         ratios = ", ".join(f"{medians[name] / medians[b]:.1f}x {b}" for b in baselines)

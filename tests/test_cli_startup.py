@@ -224,9 +224,12 @@ def test_lazy_commands_build_each_entry_once_when_looked_up() -> None:
 
         return build
 
-    commands = LazyCommands({"a": "A"}, {"b": builder("b"), "c": builder("c")})
+    commands = LazyCommands({"a": "A"}, {"b": builder("b"), "c": builder("c")}, {"c": builder("c stand-in")})
     assert list(commands) == ["a", "b", "c"] and len(commands) == 3 and "c" in commands
     assert built == []
+    listing = commands.for_listing()
+    assert list(listing) == ["a", "b", "c"] and listing["c"] == "C STAND-IN" and built == ["c stand-in"]
+    built.clear()
     assert commands["c"] == "C" and commands["c"] == "C" and built == ["c"]
     assert commands.get("nope") is None
     commands["d"] = "D"

@@ -5,11 +5,13 @@ Typer turns every registered sub-app into Click commands before it parses anythi
 the commands (evaluating each annotation), most of the start-up after the imports. Here the root
 group holds its sub-apps as names of modules; a sub-app is imported and built (exactly as
 ``Typer.add_typer(module.app, name=...)`` would have it) the first time it is looked up: once for
-the command that runs, and for all of them when ``critmin --help`` lists them with their help.
+the command that runs. ``critmin --help`` lists the groups from stand-ins built without their
+commands (a group's line in the list is its name, help, panel and flags, nothing of its commands).
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
@@ -25,10 +27,22 @@ Command = Any
 class LazyCommands(MutableMapping[str, Command]):
     """Commands by name, in order; a lazy entry is built on first access and then kept."""
 
-    def __init__(self, built: Mapping[str, Command], builders: Mapping[str, Callable[[], Command]]) -> None:
+    def __init__(
+        self,
+        built: Mapping[str, Command],
+        builders: Mapping[str, Callable[[], Command]],
+        listers: Mapping[str, Callable[[], Command]] | None = None,
+    ) -> None:
         self._built: dict[str, Command] = dict(built)
         self._builders = {name: build for name, build in builders.items() if name not in self._built}
+        self._listers = dict(listers or {})
         self._order = [*self._built, *self._builders]
+
+    def for_listing(self) -> LazyCommands:
+        """The same names, the ones not built yet as the stand-ins of ``listers`` (for help)."""
+        listing = LazyCommands(self._built, {n: self._listers.get(n, b) for n, b in self._builders.items()})
+        listing._order = list(self._order)
+        return listing
 
     def __getitem__(self, name: str) -> Command:
         if name not in self._built:
@@ -67,12 +81,21 @@ def lazy_group(root: typer.Typer, modules: Mapping[str, str]) -> type[TyperGroup
     (exception display, markup mode, suggestions), as Typer builds the groups added to it.
     """
 
-    def builder(name: str, module: str) -> Callable[[], Command]:
+    def info(name: str, module: str, *, bare: bool) -> Any:
+        """The group's TyperInfo as ``add_typer`` makes it; ``bare``: of a copy without commands."""
+        sub = importlib.import_module(module).app
+        if bare:
+            sub = copy.copy(sub)
+            sub.registered_commands = []
+            sub.registered_groups = []
+        holder = typer.Typer()
+        holder.add_typer(sub, name=name)
+        return holder.registered_groups[0]
+
+    def builder(name: str, module: str, *, bare: bool = False) -> Callable[[], Command]:
         def build() -> Command:
-            holder = typer.Typer()
-            holder.add_typer(importlib.import_module(module).app, name=name)
             return typer.main.get_group_from_info(
-                holder.registered_groups[0],
+                info(name, module, bare=bare),
                 pretty_exceptions_short=root.pretty_exceptions_short,
                 rich_markup_mode=root.rich_markup_mode,
                 suggest_commands=root.suggest_commands,
@@ -85,11 +108,24 @@ def lazy_group(root: typer.Typer, modules: Mapping[str, str]) -> type[TyperGroup
 
         def __init__(self, *, commands: Mapping[str, Command] | None = None, **attrs: Any) -> None:
             super().__init__(**attrs)
-            builders = {name: builder(name, module) for name, module in modules.items()}
-            self.commands = LazyCommands(commands or {}, builders)
+            self.commands = LazyCommands(
+                commands or {},
+                {name: builder(name, module) for name, module in modules.items()},
+                {name: builder(name, module, bare=True) for name, module in modules.items()},
+            )
 
         def list_commands(self, ctx: Any) -> list[str]:
             """The names in order, without building any command."""
             return list(self.commands)
+
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            """The help, listing the groups not built yet from their stand-ins."""
+            commands = self.commands
+            assert isinstance(commands, LazyCommands)
+            self.commands = commands.for_listing()
+            try:
+                super().format_help(ctx, formatter)
+            finally:
+                self.commands = commands
 
     return LazyGroup
