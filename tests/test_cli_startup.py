@@ -209,6 +209,7 @@ def test_lazy_names_of_the_package() -> None:
     from critmin import api
 
     assert critmin.open is api.open and critmin.Critmin is api.Critmin
+    assert {"Critmin", "open", "__version__"} <= set(dir(critmin))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         critmin.nope  # noqa: B018
     assert Path(critmin.__file__).name == "__init__.py"
