@@ -74,7 +74,9 @@ class LazyCommands(MutableMapping[str, Command]):
 
 
 def lazy_group(root: typer.Typer, modules: Mapping[str, str]) -> type[TyperGroup]:
-    """A group class for ``root`` (pass it as ``typer.Typer(cls=...)``) adding ``modules``' apps.
+    """A group class for ``root`` adding ``modules``' apps: set it as ``root.info.cls``.
+
+    (It is set after ``root`` is made, since building a sub-app reads ``root``'s settings.)
 
     ``modules`` maps each sub-command name to the module whose ``app`` it runs, in the order
     they are listed after ``root``'s own commands. A sub-app is built with ``root``'s settings
