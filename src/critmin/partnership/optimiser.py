@@ -50,9 +50,9 @@ Constraint generation
     portfolio is the optimum of the same problem over every 10th draw (found the same way), so the
     first working set is close to the optimum's tail and one round usually suffices; with too few
     draws for that (fewer than 100 in the thinned tail), the upper bounds, normalised. Measured on
-    50 suppliers x 100,000 draws: one LP over 8,000 draws (and two small ones for the start) in
-    about 1 s, against 14-40 s for the primal LP over 17,000 then 25,000 draws grown from the upper
-    bounds (``benchmarks/bench_derisk.py``).
+    50 suppliers x 100,000 draws: one LP over 8,000 draws (after two small ones for the start) in
+    0.5-1 s, against 11-14 s for the primal LP over 17,000 then 25,000 draws grown from the upper
+    bounds and 35-46 s for the primal LP over every draw (``benchmarks/bench_derisk.py``).
 
 Inputs that leave no feasible portfolio are refused before the solver runs, with the constraint
 that binds (:class:`SourcingError`).
@@ -114,7 +114,7 @@ class SourcingResult:
     draws_in_lp: int = 0
     """Draws whose constraints the final LP held (constraint generation leaves out the harmless ones)."""
     rounds: int = 1
-    """LPs solved (constraint-generation rounds)."""
+    """LPs solved over all the draws (constraint-generation rounds), not counting the thinned start's."""
 
     def frame(self) -> pd.DataFrame:
         """One row per supplier: ``supplier`` and ``weight``."""
