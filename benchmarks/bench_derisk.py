@@ -15,11 +15,14 @@ Two parts on the bundled data, each run in a fresh subprocess so that its peak m
     relative to the average at Japan's current shares), weighted by 0.1. If the network has fewer
     exporters than ``--suppliers``, a synthetic problem of the same kind is generated instead (per
     supplier a probability uniform in 1-20 %, Beta(1.2, 2.8) severities) and the print says so.
-    Measured: (1) the optimiser as shipped (constraint generation: LPs over the tail draws only),
-    its LP rounds and the draws its last LP held; (2) the baseline, the same problem as one LP
-    over every draw with a disruption (``optimiser.WORKING_SET_EXTRA`` set huge, as
-    ``tests/test_optimiser.py`` does). Both objectives are printed with their difference (they
-    are the same optimum). Then (3) :func:`~critmin.partnership.optimiser.efficient_frontier`,
+    Measured: (1) the optimiser as shipped (constraint generation: the LP's dual over a working set
+    of tail draws, the first set from the optimum over every 10th draw), its LP rounds (those of
+    the start on the thinned draws not counted) and the draws its last LP held; (2) the baseline,
+    the same problem as the textbook Rockafellar-Uryasev LP, one row per draw with a disruption,
+    in one :func:`scipy.optimize.linprog` call (HiGHS; :func:`primal_lp`, the same LP the
+    ``tests/test_optimiser.py`` reference solves). Both objectives (cost term plus the CVaR of
+    the weights, by sorting) are printed with their difference and the largest weight difference
+    (they are the same optimum). Then (3) :func:`~critmin.partnership.optimiser.efficient_frontier`,
     ``--frontier-points`` budgets on ``--frontier-draws`` draws, with a check that the CVaR never
     rises as the budget grows.
 (b) **The brief end to end**: :func:`critmin.reports.brief.collect` (India and Japan, default
@@ -167,44 +170,76 @@ def problem(store: str, suppliers: int, draws: int) -> dict[str, Any]:
     }
 
 
+def primal_lp(f: np.ndarray, cost: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The baseline: the Rockafellar-Uryasev LP with a row ``u_d >= f_d w - t`` per disrupted draw.
+
+    ``min COST_WEIGHT c.w + t + sum u_d / ((1 - ALPHA) D)``, ``sum w = 1``, ``0 <= w <= upper``,
+    ``t, u >= 0``; draws with no disruption have ``u_d = 0`` and are left out (they still count in
+    ``D``). Returns the weights.
+    """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    rows = np.flatnonzero(f.any(axis=1))
+    n, size = len(rows), f.shape[1]
+    objective = np.concatenate([COST_WEIGHT * cost, [1.0], np.full(n, 1.0 / ((1 - ALPHA) * f.shape[0]))])
+    a_ub = sparse.hstack(
+        [sparse.csr_matrix(f[rows]), -np.ones((n, 1)), -sparse.identity(n, format="csr")], format="csr"
+    )
+    a_eq = np.concatenate([np.ones(size), np.zeros(n + 1)])[None, :]
+    bounds = [(0.0, hi) for hi in upper] + [(0.0, None)] * (n + 1)
+    result = linprog(
+        objective, A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq, b_eq=[1.0], bounds=bounds, method="highs"
+    )
+    if result.status != 0:
+        raise SystemExit(f"the baseline LP failed: {result.message}")
+    return np.clip(result.x[:size], 0.0, upper)
+
+
 def optimise(store: str, suppliers: str, draws: str, mode: str) -> dict[str, object]:
-    """One optimiser run, ``mode`` "generation" (as shipped) or "full" (one LP over every draw)."""
+    """One optimiser run, ``mode`` "generation" (as shipped) or "full" (:func:`primal_lp`)."""
     from critmin.partnership import optimiser
 
     p = problem(store, int(suppliers), int(draws))
-    if mode == "full":
-        optimiser.WORKING_SET_EXTRA = 10**12  # the first LP holds every draw with a disruption
     f = p["severities"]
+    disrupted = int(np.count_nonzero(f.any(axis=1)))
+    upper = np.minimum(np.full(len(p["names"]), MAX_SHARE), p["capacity"])
     with PeakMemory() as memory:
         start = time.perf_counter()
-        result = optimiser.optimise_sourcing(
-            f,
-            p["cost"],
-            suppliers=p["names"],
-            upper=np.full(len(p["names"]), MAX_SHARE),
-            capacity=p["capacity"],
-            alpha=ALPHA,
-            cost_weight=COST_WEIGHT,
-        )
+        if mode == "full":
+            weights, rounds, held = primal_lp(f, p["cost"], upper), 1, disrupted
+        else:
+            result = optimiser.optimise_sourcing(
+                f,
+                p["cost"],
+                suppliers=p["names"],
+                upper=np.full(len(p["names"]), MAX_SHARE),
+                capacity=p["capacity"],
+                alpha=ALPHA,
+                cost_weight=COST_WEIGHT,
+            )
+            weights, rounds, held = result.weights, result.rounds, result.draws_in_lp
         seconds = time.perf_counter() - start
+    losses = f @ weights
+    risk, spent = optimiser.cvar(losses, ALPHA), float(p["cost"] @ weights)
     return {
         "source": p["source"],
         "draws": int(f.shape[0]),
         "suppliers": int(f.shape[1]),
-        "disrupted_draws": int(np.count_nonzero(f.any(axis=1))),
+        "disrupted_draws": disrupted,
         "input_mb": f.nbytes / 2**20,
         "seconds": seconds,
         "peak_mb": memory.mb,
         "rise_mb": memory.rise_mb,
-        "rounds": result.rounds,
-        "draws_in_lp": result.draws_in_lp,
-        "objective": result.objective,
-        "cvar": result.cvar,
-        "var": result.var,
-        "expected": result.expected,
-        "cost": result.cost,
-        "used": int(np.count_nonzero(result.weights > 1e-6)),
-        "weights": [float(w) for w in result.weights],
+        "rounds": rounds,
+        "draws_in_lp": held,
+        "objective": COST_WEIGHT * spent + risk,
+        "cvar": risk,
+        "var": optimiser.value_at_risk(losses, ALPHA),
+        "expected": float(losses.mean()),
+        "cost": spent,
+        "used": int(np.count_nonzero(weights > 1e-6)),
+        "weights": [float(w) for w in weights],
     }
 
 
@@ -324,7 +359,7 @@ def report_optimiser(store: str, suppliers: int, draws: int, frontier_draws: int
         f"alpha {ALPHA}, cost weight {COST_WEIGHT}, at most {MAX_SHARE:.0%} from one supplier\n"
         f"    data: {shipped['source']}"
     )
-    for label, r in (("constraint generation (shipped)", shipped), ("one full LP (baseline)", full)):
+    for label, r in (("constraint generation (shipped)", shipped), ("one primal LP (baseline)", full)):
         print(
             f"    {label:32s} {r['seconds']:7.1f} s  {r['rounds']} LP round(s), {r['draws_in_lp']:,} draws "
             f"in the last LP  peak RSS {r['peak_mb']:,.0f} MB (rise {r['rise_mb']:,.0f} MB)"

@@ -7,6 +7,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+from scipy.optimize import linprog
 
 import critmin
 from critmin.partnership import optimiser
@@ -22,6 +26,36 @@ from critmin.scenarios.disruption import DisruptionModel, calibrate, sample
 from critmin.scenarios.network import build_network
 
 Japan = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
+
+
+def primal_lp(
+    f: np.ndarray,
+    cost: np.ndarray,
+    *,
+    alpha: float,
+    cost_weight: float = 0.0,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+    budget: float | None = None,
+) -> tuple[float, np.ndarray]:
+    """The Rockafellar–Uryasev LP as written, one row ``u_d >= f_d w - t`` per draw: objective, weights.
+
+    An independent reference for the optimiser, which solves the dual over a working set of draws.
+    """
+    draws, size = f.shape
+    lo = np.zeros(size) if lower is None else lower
+    hi = np.ones(size) if upper is None else upper
+    objective = np.concatenate([cost_weight * cost, [1.0], np.full(draws, 1.0 / ((1 - alpha) * draws))])
+    a_ub = sparse.hstack([sparse.csr_matrix(f), -np.ones((draws, 1)), -sparse.identity(draws)], format="csr")
+    b_ub = np.zeros(draws)
+    if budget is not None:
+        a_ub = sparse.vstack([a_ub, np.concatenate([cost, np.zeros(draws + 1)])[None, :]], format="csr")
+        b_ub = np.append(b_ub, budget)
+    a_eq = np.concatenate([np.ones(size), np.zeros(draws + 1)])[None, :]
+    bounds = [(lo[k], hi[k]) for k in range(size)] + [(None, None)] + [(0.0, None)] * draws
+    result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=bounds, method="highs")
+    assert result.status == 0, result.message
+    return float(result.fun), result.x[:size]
 
 
 def tail_mean(losses: np.ndarray, worst: int) -> float:
@@ -215,3 +249,70 @@ def test_constraint_generation_finds_the_full_lps_optimum(monkeypatch: pytest.Mo
     assert full.draws_in_lp == np.count_nonzero(f.any(axis=1)) and full.rounds == 1
     assert partial.objective == pytest.approx(full.objective, abs=1e-9)
     assert partial.cvar == pytest.approx(tail_mean(f @ partial.weights, 300), abs=1e-12)
+
+
+def random_problem(seed: int, draws: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Severities (per-supplier disruption chances 2-30 %, Beta(1.2, 2.8) severities), costs, capacities."""
+    rng = np.random.default_rng(seed)
+    chance = rng.uniform(0.02, 0.3, size)
+    f = np.where(rng.random((draws, size)) < chance, rng.beta(1.2, 2.8, (draws, size)), 0.0)
+    capacity = rng.uniform(1.5, 3.0, size) / size
+    return f, rng.uniform(-0.2, 0.3, size), capacity
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_thinned_start_and_dual_lp_give_the_primal_lps_optimum(seed: int) -> None:
+    """20,000 draws: the start from every 10th draw is used, and one small working set suffices."""
+    f, cost, capacity = random_problem(seed, 20_000, 12)
+    assert (1 - 0.95) * f[:: optimiser.THINNING].shape[0] >= optimiser.THINNED_TAIL
+    result = optimise_sourcing(f, cost, capacity=capacity, cost_weight=0.1)
+    objective, weights = primal_lp(f, cost, alpha=0.95, cost_weight=0.1, upper=np.minimum(capacity, 1.0))
+    assert result.draws_in_lp < np.count_nonzero(f.any(axis=1)) // 4
+    assert result.objective == pytest.approx(objective, rel=1e-9, abs=1e-12)
+    assert result.weights == pytest.approx(weights, abs=1e-6)
+    assert result.cvar == pytest.approx(tail_mean(f @ result.weights, 1000), abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    draws=st.integers(20, 600),
+    size=st.integers(2, 7),
+    alpha=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+    cost_weight=st.sampled_from([0.0, 0.05, 0.5]),
+    budgeted=st.booleans(),
+    floor=st.booleans(),
+)
+def test_optimiser_equals_the_primal_lp_on_random_problems(
+    seed: int, draws: int, size: int, alpha: float, cost_weight: float, budgeted: bool, floor: bool
+) -> None:
+    """Small working sets and the thinned start forced on (lowered thresholds): the primal LP's optimum."""
+    f, cost, capacity = random_problem(seed, draws, size)
+    upper = np.minimum(capacity, 1.0)
+    lower = np.where(np.arange(size) == 0, 0.1, 0.0) if floor else np.zeros(size)
+    budget = None
+    if budgeted:  # halfway between the cheapest and the dearest portfolio the bounds allow
+        box = list(zip(lower, upper, strict=True))
+        ends = [linprog(sign * cost, A_eq=np.ones((1, size)), b_eq=[1.0], bounds=box) for sign in (1.0, -1.0)]
+        budget = float(0.5 * (ends[0].fun - ends[1].fun))
+    kwargs: dict[str, Any] = {"alpha": alpha, "cost_weight": cost_weight, "lower": lower, "upper": upper}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimiser, "WORKING_SET_EXTRA", 5)
+        patch.setattr(optimiser, "THINNING", 3)
+        patch.setattr(optimiser, "THINNED_TAIL", 2)
+        result = optimise_sourcing(f, cost, budget=budget, **kwargs)
+    objective, _ = primal_lp(f, cost, budget=budget, **kwargs)
+    assert result.objective == pytest.approx(objective, rel=1e-7, abs=1e-9)
+    assert result.weights.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (result.weights >= lower - 1e-9).all() and (result.weights <= upper + 1e-9).all()
+    if budget is not None:
+        assert result.cost <= budget + 1e-7
+
+
+def test_frontier_equals_the_primal_lp_at_each_budget() -> None:
+    f, cost, capacity = random_problem(7, 3000, 6)
+    upper = np.minimum(capacity, 1.0)
+    frontier = efficient_frontier(f, cost, upper=upper, alpha=0.9, points=5)
+    assert (np.diff(frontier["cvar"]) <= 0).all()
+    for budget, risk in zip(frontier["budget"], frontier["cvar"], strict=True):
+        assert risk == pytest.approx(primal_lp(f, cost, alpha=0.9, upper=upper, budget=budget)[0], rel=1e-7)

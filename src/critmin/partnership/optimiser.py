@@ -32,7 +32,8 @@ The linear programme
         \quad \text{s.t.} \quad u_d \ge L_d(w) - t,\; u_d \ge 0,\; \sum_k w_k = 1,\;
         lo_k \le w_k \le \min(hi_k, cap_k)\; [,\; c \cdot w \le B]
 
-    solved with :func:`scipy.optimize.linprog` (``method="highs"``). :math:`cap_k` is supplier
+    solved with :func:`scipy.optimize.linprog` (``method="highs"``) in its dual form, which has one
+    row per supplier instead of one per draw (:func:`_lp`). :math:`cap_k` is supplier
     :math:`k`'s exportable capacity as a share of the importer's needs. Because shortfalls are
     :math:`\ge 0`, an optimal :math:`t \ge 0` exists (for :math:`t < 0` the objective falls as
     :math:`t` rises), so :math:`t` is bounded below by 0 and the draws with no disruption at all
@@ -42,10 +43,16 @@ Constraint generation
     Only draws in the tail carry a positive :math:`u_d`. Dropping the constraint
     :math:`u_d \ge L_d(w) - t` of a draw relaxes the LP, so the LP over a subset of the draws (the
     others' :math:`u_d = 0`) is a lower bound; when its solution has :math:`L_d(w) \le t` for every
-    draw left out, it is feasible for the full LP and so optimal there. The first LP holds the draws
-    with the largest shortfall at a start portfolio (the upper bounds, normalised); the draws it
-    violates are added and the LP solved again until none is (each round adds draws, so this ends).
-    The result is the full LP's optimum, found with a fraction of its rows.
+    draw left out, it is feasible for the full LP and so optimal there. The first LP holds the
+    :math:`1.5 (1-\alpha) D + 500` draws with the largest shortfall at a start portfolio; the draws
+    it violates are added and the LP solved again until none is (each round adds draws, so this
+    ends). The result is the full LP's optimum, found with a fraction of its rows. The start
+    portfolio is the optimum of the same problem over every 10th draw (found the same way), so the
+    first working set is close to the optimum's tail and one round usually suffices; with too few
+    draws for that (fewer than 100 in the thinned tail), the upper bounds, normalised. Measured on
+    50 suppliers x 100,000 draws: one LP over 8,000 draws (after two small ones for the start) in
+    0.5-1 s, against 11-14 s for the primal LP over 17,000 then 25,000 draws grown from the upper
+    bounds and 35-46 s for the primal LP over every draw (``benchmarks/bench_derisk.py``).
 
 Inputs that leave no feasible portfolio are refused before the solver runs, with the constraint
 that binds (:class:`SourcingError`).
@@ -55,7 +62,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -67,9 +74,13 @@ from critmin.scenarios.disruption import Disruptions, SupplierRisk
 
 TOLERANCE = 1e-9
 """Slack allowed in the feasibility checks (sums of bounds against 1, budget against the cheapest cost)."""
-WORKING_SET_TAILS = 3.0
-WORKING_SET_EXTRA = 2000
-"""The first LP holds the ``3 (1 - alpha) D + 2000`` draws with the largest shortfall at a start portfolio."""
+WORKING_SET_TAILS = 1.5
+WORKING_SET_EXTRA = 500
+"""The first LP holds the ``1.5 (1 - alpha) D + 500`` draws with the largest shortfall at the start."""
+THINNING = 10
+THINNED_TAIL = 100
+"""The start portfolio is the optimum over every 10th draw when that thinned problem's tail holds at least
+100 draws (so its shortfalls rank the draws much as the optimum's do), else the upper bounds normalised."""
 
 
 class SourcingError(CritminError, ValueError):
@@ -103,7 +114,7 @@ class SourcingResult:
     draws_in_lp: int = 0
     """Draws whose constraints the final LP held (constraint generation leaves out the harmless ones)."""
     rounds: int = 1
-    """LPs solved (constraint-generation rounds)."""
+    """LPs solved over all the draws (constraint-generation rounds), not counting the thinned start's."""
 
     def frame(self) -> pd.DataFrame:
         """One row per supplier: ``supplier`` and ``weight``."""
@@ -235,7 +246,10 @@ def efficient_frontier(
     Default budgets: ``points`` evenly spaced from the cheapest feasible portfolio's cost to the
     cost of the least-CVaR portfolio (beyond which CVaR cannot fall). The CVaR is non-increasing as
     the budget grows: every portfolio within a budget is within any larger one, and where the solver
-    returns a worse point (by its tolerance) the previous portfolio is kept.
+    returns a worse point (by its tolerance) the previous portfolio is kept. Each budget's first
+    working set comes from its own thinned problem (:func:`_start`): measured on 50 suppliers x
+    20,000 draws, that is twice as fast as starting from the previous budget's optimum, whose tail
+    differs more from the next optimum's.
 
     Returns
     -------
@@ -400,30 +414,65 @@ def _check_budget(problem: _Problem, budget: float) -> None:
 def _lp(
     problem: _Problem, rows: np.ndarray, cost_weight: float, budget: float | None
 ) -> tuple[np.ndarray, float, int, str]:
-    """Solve the LP with the draws ``rows`` only (the others' ``u_d`` held at 0): weights, t, status."""
+    r"""Solve the LP with the draws ``rows`` only (the others' ``u_d`` held at 0): weights, t, status.
+
+    HiGHS is given the LP's dual, whose solution's multipliers are the weights and ``t``:
+
+    .. math::
+
+        \max_{q, \mu, a, b, \nu} \; \mu + lo \cdot a - hi \cdot b - B \nu \quad \text{s.t.} \quad
+        \sum_{d} f_{dk} q_d - \mu - a_k + b_k + \nu c_k = -\lambda c_k \;[w_k],\;
+        \sum_d q_d \le 1 \;[t],\; 0 \le q_d \le \tfrac{1}{(1-\alpha) D},\; a, b, \nu \ge 0
+
+    (:math:`q_d` is the multiplier of draw :math:`d`'s row, its weight in the CVaR). It has a row
+    per supplier instead of a row per draw, so the simplex works with a basis of :math:`K + 1`
+    instead of :math:`|rows|` and solves the tail's few thousand draws an order of magnitude
+    faster than the primal; by LP duality its optimum is the primal's.
+    """
     f = problem.severities
     draws, size = f.shape
     n = len(rows)
-    scale = 1.0 / ((1.0 - problem.alpha) * draws)
-    objective = np.concatenate([cost_weight * problem.cost, [1.0], np.full(n, scale)])
-    a_ub = sparse.hstack(
-        [sparse.csr_matrix(f[rows]), sparse.csr_matrix(-np.ones((n, 1))), -sparse.identity(n, format="csr")],
-        format="csr",
+    tail = 1.0 / ((1.0 - problem.alpha) * draws)
+    with_budget = budget is not None
+    a_eq = sparse.hstack(
+        [
+            sparse.csc_matrix(f[rows].T),
+            sparse.csc_matrix(-np.ones((size, 1))),
+            -sparse.identity(size, format="csc"),
+            sparse.identity(size, format="csc"),
+            sparse.csc_matrix(problem.cost[:, None] if with_budget else np.zeros((size, 0))),
+        ],
+        format="csc",
     )
-    b_ub = np.zeros(n)
-    if budget is not None:
-        a_ub = sparse.vstack(
-            [a_ub, sparse.csr_matrix(np.concatenate([problem.cost, np.zeros(n + 1)])[None, :])], format="csr"
-        )
-        b_ub = np.append(b_ub, budget)
-    a_eq = sparse.csr_matrix(np.concatenate([np.ones(size), np.zeros(n + 1)])[None, :])
-    bounds = np.empty((size + 1 + n, 2))
-    bounds[:size, 0], bounds[:size, 1] = problem.lower, problem.upper
-    bounds[size:, 0], bounds[size:, 1] = 0.0, np.inf
-    result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=bounds, method="highs")
+    extra = 1 + 2 * size + int(with_budget)
+    a_ub = sparse.csr_matrix(np.concatenate([np.ones(n), np.zeros(extra)])[None, :])
+    objective = np.concatenate(
+        [np.zeros(n), [-1.0], -problem.lower, problem.upper, [budget] if budget is not None else []]
+    )
+    bounds = np.zeros((n + extra, 2))
+    bounds[:, 1] = np.inf
+    bounds[:n, 1] = tail
+    bounds[n, 0] = -np.inf
+    equal = -cost_weight * problem.cost
+    result = linprog(objective, A_ub=a_ub, b_ub=[1.0], A_eq=a_eq, b_eq=equal, bounds=bounds, method="highs")
     if result.status != 0 or result.x is None:
         raise SourcingError(f"the LP solver (HiGHS) did not find an optimum: {result.message}")
-    return result.x[:size], float(result.x[size]), int(result.status), str(result.message)
+    weights = np.asarray(result.eqlin.marginals, dtype=float)
+    return weights, float(-result.ineqlin.marginals[0]), int(result.status), str(result.message)
+
+
+def _start(problem: _Problem, cost_weight: float, budget: float | None) -> np.ndarray:
+    """A start portfolio near the optimum: the same problem solved over every ``THINNING``-th draw.
+
+    The draws are independent, so a thinned set is a smaller sample of the same distribution and its
+    optimum ranks the draws' shortfalls much as the full optimum does; its own start is found the
+    same way. Too few draws left in the tail (fewer than ``THINNED_TAIL``): the upper bounds,
+    normalised.
+    """
+    thinned = problem.severities[::THINNING]
+    if (1.0 - problem.alpha) * thinned.shape[0] < THINNED_TAIL:
+        return problem.upper / problem.upper.sum()
+    return _solve(replace(problem, severities=np.ascontiguousarray(thinned)), cost_weight, budget).weights
 
 
 def _solve(problem: _Problem, cost_weight: float, budget: float | None) -> SourcingResult:
@@ -436,15 +485,13 @@ def _solve(problem: _Problem, cost_weight: float, budget: float | None) -> Sourc
     if len(candidates) <= first:
         rows = candidates
     else:
-        start = problem.upper / problem.upper.sum()
-        guess = f[candidates] @ start
+        guess = (f @ _start(problem, cost_weight, budget))[candidates]
         rows = np.sort(candidates[np.argpartition(guess, len(guess) - first)[len(guess) - first :]])
     rounds = 0
     while True:
         rounds += 1
         x, t, status, message = _lp(problem, rows, cost_weight, budget)
-        losses = f[candidates] @ x
-        violated = candidates[losses > t + TOLERANCE]
+        violated = np.flatnonzero(f @ x > t + TOLERANCE)
         missing = np.setdiff1d(violated, rows, assume_unique=True)
         if missing.size == 0:
             break
