@@ -22,9 +22,12 @@ Linux carries over from the parent at fork) is that step's own; each also report
 Prints rows/s for each, the ratios (b)/(a) (aim: within 2x), (c)/(a) and (b)/(c), and the
 peak RSS (aim: < 2 GB).
 
-Measured (2-core machine shared with other jobs, 11M rows, 361 MB): (a) about 0.85 s wall,
-(c) about 3 to 4x (a) (DuckDB's write of the four text columns is most of it), (b) about
-1.8 to 2x (c). The 2x aim is below the write floor (c) and cannot be met by the importer.
+Measured on the 2-core machine shared with other jobs (load 5 to 9, so the wall times are
+inflated; the CPU times are the steadier figure), 11M rows, 361 MB: (a) 1.3 CPU-s; (c) 6.4 to
+6.7 CPU-s, about 5x (a): DuckDB's write of the four text columns is most of it; (b) 8.0 CPU-s,
+about 6x (a) and 1.25x (c), peak RSS about 1.1 GB. On an idle machine (a) took 0.84 s and (b)
+7.1 s. The 2x aim lies below the write floor (c), so no importer that stores the rows in this
+schema can meet it.
 
 Usage::
 
