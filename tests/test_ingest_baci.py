@@ -268,6 +268,17 @@ def test_duplicate_after_mapping_belgium(tmp_path: Path) -> None:
         baci.parse(write(tmp_path, body))
 
 
+def test_belgium_codes_over_several_years(tmp_path: Path) -> None:
+    """In a file of several years, 58 and 56 (both BEL) may meet across years, not within one."""
+    apart = HEADER + "1996,58,699,283691,1.5,2\n1997,56,699,283691,1.5,2\n"
+    table = baci.parse(write(tmp_path, apart)).tables["trade"]
+    assert sql(table, "SELECT year, exporter FROM trade ORDER BY 1") == [(1996, "BEL"), (1997, "BEL")]
+    together = HEADER + "1996,58,699,283691,1.5,2\n1997,56,699,283691,1.5,2\n1997,58,699,283691,1,2\n"
+    with pytest.raises(IngestError, match="after mapping") as info:
+        baci.parse(write(tmp_path, together))
+    assert "(2 of 3 rows)" in str(info.value) and info.value.line == 3
+
+
 def test_unknown_country_code(tmp_path: Path) -> None:
     body = HEADER + "2020,251,699,283691,1.5,2\n2020,999,698,283691,1.5,2\n"
     with pytest.raises(UnknownNamesError) as info:

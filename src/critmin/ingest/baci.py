@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -170,9 +171,14 @@ def parse(path: Path, **options: object) -> Parsed:
     nomenclature = _nomenclature(path.name, options)
     version, version_note = _version(path.name, options)
     codes_path = _option_path(options.get("country_codes")) or beside(path, version)
-    table, layout = read_files([path], codes_path, nomenclature, options, progress)
-    digest = sha256_of(path)
-    return build_parsed(path, digest, table, layout, nomenclature, version, version_note, codes_path, options)
+    # The file's SHA-256 is computed on a second thread while DuckDB parses and the checks run
+    # (hashlib releases the GIL), so the file's bytes are read once more but not waited for.
+    with ThreadPoolExecutor(max_workers=1) as hashing:
+        digest = hashing.submit(sha256_of, path)
+        table, layout = read_files([path], codes_path, nomenclature, options, progress)
+    return build_parsed(
+        path, digest.result(), table, layout, nomenclature, version, version_note, codes_path, options
+    )
 
 
 def build_parsed(
@@ -314,18 +320,20 @@ def _read_one(
     rows.require(wanted)
     count = raw.num_rows
     years = raw[layout.year].to_numpy() if layout.year else np.full(count, year, dtype=np.int16)
-    exporter, importer = place_indices(rows, [layout.exporter, layout.importer], places, layout.numeric_codes)
+    (exporter, importer), codes = place_indices(
+        rows, [layout.exporter, layout.importer], places, layout.numeric_codes
+    )
     hs6, products = product_codes(rows, layout.product)
     rows.non_negative(layout.value)
     if quantity:
         rows.non_negative(quantity)
-    numbers = (raw[layout.exporter].to_numpy(), raw[layout.importer].to_numpy(), places)
-    check_unique(rows, years, exporter, importer, hs6, numbers if layout.numeric_codes else None)
+    numbers = (codes[0], codes[1], places) if layout.numeric_codes else None
+    check_unique(rows, years, exporter, importer, hs6, numbers)
     value = raw[layout.value]
     return pa.table(
         {
             "nomenclature": dictionary(np.zeros(count, dtype=np.int8), pa.array([nomenclature])),
-            "year": pa.array(years.astype(np.int16)),
+            "year": raw[layout.year] if layout.year else pa.array(years),
             "exporter": dictionary(exporter, places.names),
             "importer": dictionary(importer, places.names),
             "hs6": dictionary(hs6, products),

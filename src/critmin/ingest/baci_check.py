@@ -85,16 +85,23 @@ class Rows:
             raise self.fail(f"negative {column}", where, column)
 
 
-def place_indices(rows: Rows, columns: list[str], places: Places, numeric: bool) -> list[np.ndarray]:
-    """Place indices of country columns; unknown codes raise listing every one of them."""
+def place_indices(
+    rows: Rows, columns: list[str], places: Places, numeric: bool
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Place indices of country columns, and the columns' raw numeric codes (empty when text).
+
+    Unknown codes raise listing every one of them.
+    """
     found = [_place_index(rows.table[column], places, numeric) for column in columns]
-    unknown = sorted(set().union(*(missing for _, missing in found)))
+    unknown = sorted(set().union(*(missing for _, _, missing in found)))
     if unknown:
         raise UnknownNamesError("BACI country code", unknown, path=rows.shown)
-    return [index for index, _ in found]
+    return [index for index, _, _ in found], [codes for _, codes, _ in found]
 
 
-def _place_index(values: pa.ChunkedArray, places: Places, numeric: bool) -> tuple[np.ndarray, set[str]]:
+def _place_index(
+    values: pa.ChunkedArray, places: Places, numeric: bool
+) -> tuple[np.ndarray, np.ndarray, set[str]]:
     if numeric:
         codes = values.to_numpy()
         low, high = (int(codes.min()), int(codes.max())) if len(codes) else (0, 0)
@@ -105,17 +112,20 @@ def _place_index(values: pa.ChunkedArray, places: Places, numeric: bool) -> tupl
             index = np.where(inside, places.by_number[np.clip(codes, 0, len(places.by_number) - 1)], -1)
         unknown = {str(c) for c in np.unique(codes[index < 0])} if index.min(initial=0) < 0 else set()
     else:
-        encoded = pc.dictionary_encode(values.combine_chunks())
+        codes = np.empty(0, dtype=np.int32)
+        encoded = pc.dictionary_encode(values).combine_chunks()
         labels = [str(v).strip() for v in encoded.dictionary.to_pylist()]
         lookup = np.array([places.by_text.get(v, -1) for v in labels] or [-1], dtype=np.int16)
         index = lookup[encoded.indices.to_numpy()]
         unknown = {v for v in labels if v not in places.by_text}
-    return index.astype(np.int16), unknown
+    return index.astype(np.int16, copy=False), codes, unknown
 
 
 def product_codes(rows: Rows, column: str) -> tuple[np.ndarray, pa.Array]:
     """Product indices and their 6-digit codes; malformed codes raise showing the rows."""
-    encoded = pc.dictionary_encode(rows.table[column].combine_chunks())
+    # Encoding chunk by chunk keeps one dictionary for all chunks and is faster than first
+    # concatenating millions of strings.
+    encoded = pc.dictionary_encode(rows.table[column]).combine_chunks()
     labels = [str(v).strip() for v in encoded.dictionary.to_pylist()]
     bad = [i for i, v in enumerate(labels) if not _PRODUCT.fullmatch(v)]
     indices = encoded.indices.to_numpy()
@@ -150,7 +160,7 @@ def check_unique(
     span = int(year.max()) - first
     if span >= 1 << 11 or int(hs6.max()) >= 1 << 20:
         raise IngestError(f"{span + 1} years or too many products in one file", path=rows.shown)
-    offset = year.astype(np.int64) - first
+    offset = year.astype(np.int64) - first if span else None
     # Codes are known by now, so they index the lookup array: below 4,096 they fit the key.
     if (
         raw is not None
@@ -171,11 +181,21 @@ def check_unique(
         )
 
 
-def _pack(offset: np.ndarray, exporter: np.ndarray, importer: np.ndarray, hs6: np.ndarray) -> np.ndarray:
-    key = offset << 44
-    key |= exporter.astype(np.int64) << 32
-    key |= importer.astype(np.int64) << 20
+def _pack(
+    offset: np.ndarray | None, exporter: np.ndarray, importer: np.ndarray, hs6: np.ndarray
+) -> np.ndarray:
+    """The key in one int64: year offset, exporter, importer, hs6 in 11, 12, 12 and 20 bits.
+
+    Shifted and or-ed in place (one 64-bit array, no temporaries); ``offset`` ``None`` is a
+    single year.
+    """
+    key = exporter.astype(np.int64)
+    key <<= 12
+    key |= importer
+    key <<= 20
     key |= hs6
+    if offset is not None:
+        key |= offset << 44
     return key
 
 
@@ -183,16 +203,18 @@ def _increasing(key: np.ndarray) -> bool:
     return bool(np.all(key[1:] > key[:-1]))
 
 
-def _shared_in_one_year(offset: np.ndarray, raw: tuple[np.ndarray, np.ndarray, Places]) -> bool:
+def _shared_in_one_year(offset: np.ndarray | None, raw: tuple[np.ndarray, np.ndarray, Places]) -> bool:
     """Whether two numeric codes of one place both appear, in one column, in the same year."""
     exporter, importer, places = raw
     if not places.shared:
         return False
-    years = int(offset.max()) + 1
+    years = int(offset.max()) + 1 if offset is not None else 1
+    size = len(places.by_number)
     for codes in (exporter, importer):
-        seen = np.zeros((years, len(places.by_number)), dtype=bool)
-        seen[offset, codes] = True
-        if any((seen[:, group].sum(axis=1) > 1).any() for group in places.shared):
+        seen = np.zeros(years * size, dtype=bool)
+        seen[codes if offset is None else offset * size + codes] = True
+        per_year = seen.reshape(years, size)
+        if any((per_year[:, group].sum(axis=1) > 1).any() for group in places.shared):
             return True
     return False
 

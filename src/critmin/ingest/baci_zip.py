@@ -1,9 +1,10 @@
 """A zip of an official CEPII BACI release: ``BACI_HS92_Y<year>_V<release>.csv`` members.
 
 The chosen year members and the release's ``country_codes_V<release>.csv`` are extracted to a
-temporary folder and read by :func:`critmin.ingest.baci.read_files`, one member at a time. When
-``years=`` takes only some years, the vintage's checksum is the zip's SHA-256 combined with the
-years taken, so that importing other years of the same zip later adds them as another vintage.
+temporary folder and read by :func:`critmin.ingest.baci.read_files`, one member at a time, while
+the zip's SHA-256 is computed on a second thread. When ``years=`` takes only some years, the
+vintage's checksum is the zip's SHA-256 combined with the years taken, so that importing other
+years of the same zip later adds them as another vintage.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from critmin.errors import IngestError
@@ -60,9 +62,13 @@ def parse_zip(path: Path, options: dict[str, object]) -> Parsed:
                 codes_path = Path(archive.extract(codes_member, folder))
             shown = [f"{path}!{members[year]}" for year in chosen]
             progress: ProgressCallback | None = options.get("progress")  # type: ignore[assignment]
-            table, layout = baci.read_files(files, codes_path, nomenclature, options, progress, display=shown)
+            with ThreadPoolExecutor(max_workers=1) as hashing:
+                hashed = hashing.submit(sha256_of, path)
+                table, layout = baci.read_files(
+                    files, codes_path, nomenclature, options, progress, display=shown
+                )
             codes_note = codes_path.name if codes_path else None
-    digest = sha256_of(path)
+    digest = hashed.result()
     if chosen != sorted(members):
         digest = hashlib.sha256(f"{digest}:years={','.join(map(str, chosen))}".encode()).hexdigest()
     note = f"zip members for {', '.join(map(str, chosen))}"
