@@ -23,7 +23,9 @@ def main() -> None:
     countries = set(places.loc[places["is_aggregate"] == "false", "code"])
     table = coco.CountryConverter().data[["ISO2", "ISO3"]]
     rows = sorted(
-        (str(iso2), str(iso3)) for iso2, iso3 in zip(table["ISO2"], table["ISO3"], strict=True) if iso3 in countries
+        (str(iso2), str(iso3))
+        for iso2, iso3 in zip(table["ISO2"], table["ISO3"], strict=True)
+        if iso3 in countries
     )
     with reference_path("country_iso2.csv").open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")

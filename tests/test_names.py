@@ -46,18 +46,22 @@ def _unambiguous(key: str, column: str) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from([r for r in CATALOG if _unambiguous(r["name"], "name")]).flatmap(
-    lambda row: st.tuples(st.just(row), _variants(row["name"]))
-))
+@given(
+    st.sampled_from([r for r in CATALOG if _unambiguous(r["name"], "name")]).flatmap(
+        lambda row: st.tuples(st.just(row), _variants(row["name"]))
+    )
+)
 def test_every_catalog_name_resolves_to_its_id(case: tuple[dict[str, str], str]) -> None:
     row, typed = case
     assert names.commodity(typed) == row["commodity"]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(PLACES).flatmap(
-    lambda row: st.tuples(st.just(row), st.one_of(_variants(row["code"]), _variants(row["name"])))
-))
+@given(
+    st.sampled_from(PLACES).flatmap(
+        lambda row: st.tuples(st.just(row), st.one_of(_variants(row["code"]), _variants(row["name"])))
+    )
+)
 def test_every_country_code_and_name_resolves(case: tuple[dict[str, str], str]) -> None:
     row, typed = case
     same_name = [r["code"] for r in PLACES if names.normalise(r["name"]) == names.normalise(row["name"])]
@@ -170,6 +174,9 @@ def test_every_country_name_table_entry_is_a_known_place() -> None:
 
 def test_resolving_imports_no_pandas() -> None:
     """The CLI resolves names before it loads anything heavy."""
-    code = "import sys; from critmin import names; names.commodity('graphite'); names.country('in'); print('pandas' in sys.modules)"
+    code = (
+        "import sys; from critmin import names; names.commodity('graphite'); names.country('in');"
+        "print('pandas' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -65,8 +66,7 @@ def normalise(name: str) -> str:
 
 def _read(name: str) -> list[dict[str, str]]:
     path = resources.files("critmin").joinpath("data").joinpath("reference").joinpath(name)
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
 def _unbracketed(name: str) -> str:
@@ -200,10 +200,15 @@ def reference_commodities() -> NameIndex:
     return commodity_index(_read("commodities.csv"), _synonyms())
 
 
+def _is_code(name: str) -> bool:
+    """Legacy codes of the alias table (ZAR, ROM, NA): they are read as codes by the importers only."""
+    return name.isupper() and len(name) <= 3
+
+
 @functools.cache
 def countries() -> NameIndex:
     """The country index of the bundled ``places.csv`` and its name tables."""
-    aliases = [row for row in _read("country_aliases.csv") if not (row["name"].isupper() and len(row["name"]) <= 3)]
+    aliases = [row for row in _read("country_aliases.csv") if not _is_code(row["name"])]
     return country_index(_read("places.csv"), _read("country_iso2.csv"), aliases + _read("country_names.csv"))
 
 
@@ -218,5 +223,5 @@ def commodity(name: str) -> str:
 
 
 def country(name: str) -> str:
-    """The ISO3 code (or bloc code such as ``EUU``) of a country name or code (``"in"``, ``"India"`` -> ``IND``)."""
+    """The ISO3 (or bloc) code of a country name or code (``"in"``, ``"India"`` -> ``IND``)."""
     return countries().resolve(name).id
