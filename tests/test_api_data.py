@@ -174,7 +174,8 @@ def test_downloads_parse_back_to_the_same_rows(client: TestClient, fmt: str) -> 
 @pytest.mark.parametrize(
     ("url", "status", "named"),
     [
-        ("/api/production?country=ind", 422, "country"),
+        ("/api/production?country=Atlantis", 400, "closest"),
+        ("/api/production?country=C$D", 422, "country"),
         ("/api/production?year=1989", 422, "year"),
         ("/api/production?year=2101", 422, "year"),
         ("/api/production?commodity=unobtainium", 400, "unobtainium"),
@@ -185,12 +186,13 @@ def test_downloads_parse_back_to_the_same_rows(client: TestClient, fmt: str) -> 
         ("/api/trade?hs6=28053a", 422, "hs6"),
         ("/api/trade?year=2022&nomenclature=XX", 422, "nomenclature"),
         ("/api/governance?indicator=zz", 422, "indicator"),
-        ("/api/lists?jurisdiction=India", 422, "jurisdiction"),
+        ("/api/lists?jurisdiction=Atlantis", 400, "Atlantis"),
         ("/api/production?limit=0", 422, "limit"),
         ("/api/production?limit=10001", 422, "limit"),
         ("/api/production?offset=-1", 422, "offset"),
         ("/api/production?format=xlsx", 422, "format"),
-        ("/api/profiles/country/india", 422, "iso3"),
+        ("/api/profiles/country/Atlantis", 400, "Atlantis"),
+        ("/api/profiles/country/C$D", 422, "iso3"),
         ("/api/profiles/country/ZZZ", 400, "ZZZ"),
         ("/api/profiles/country/IND?method=xyz", 422, "method"),
         ("/api/profiles/country/IND?year=1991", 400, "1991"),
@@ -206,6 +208,26 @@ def test_bad_input_is_refused_naming_the_field(client: TestClient, url: str, sta
     response = client.get(url)
     assert response.status_code == status, response.text
     assert named in response.json()["detail"]
+
+
+def test_countries_and_commodities_are_taken_as_people_type_them(client: TestClient) -> None:
+    """Names, ISO2 codes and synonyms answer exactly as the catalog's ids and ISO3 codes do."""
+    by_code = client.get("/api/production", params={"country": "IND", "commodity": "graphite_natural"})
+    by_name = client.get("/api/production", params={"country": ["india"], "commodity": "graphite"})
+    by_iso2 = client.get("/api/production", params={"country": "in", "commodity": "Natural graphite"})
+    assert by_code.status_code == by_name.status_code == by_iso2.status_code == 200
+    expected = sorted_rows(by_code.json()["rows"])
+    assert len(expected) and sorted_rows(by_name.json()["rows"]).equals(expected)
+    assert sorted_rows(by_iso2.json()["rows"]).equals(expected)
+    profile = client.get("/api/profiles/country/Japan", params={"method": "geopolrisk", "year": 2022})
+    assert profile.status_code == 200
+    same = client.get("/api/profiles/country/JPN", params={"method": "geopolrisk", "year": 2022})
+    assert sorted_rows(profile.json()["rows"]).equals(sorted_rows(same.json()["rows"]))
+
+
+def sorted_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
 def test_too_many_values_are_refused(client: TestClient) -> None:

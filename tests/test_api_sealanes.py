@@ -66,7 +66,7 @@ def test_a_chokepoints_flows_download_as_csv(client: TestClient) -> None:
     ("path", "says"),
     [
         ("/api/chokepoints/hormz", "closest: hormuz"),
-        ("/api/profiles/chokepoints/XXX", "unknown country code 'XXX'"),
+        ("/api/profiles/chokepoints/XXX", "unknown country 'XXX'"),
         ("/api/profiles/chokepoints/IND?commodity=unobtainium", "unobtainium"),
     ],
 )

@@ -204,8 +204,8 @@ BAD: list[tuple[str, Mutation, str, str]] = [
     ),
     ("exporter-is-target", _event(0, targets=["JPN", "CHN"]), "events[0]", "CHN cannot be its own target"),
     ("empty-targets", _event(0, targets=[]), "events[0].targets", "at least 1 item"),
-    ("bad-country-code", _event(0, exporter="China"), "events[0].exporter", "pattern"),
-    ("bad-target-code", _event(0, targets=["JPN", "jp"]), "events[0].targets[1]", "pattern"),
+    ("bad-country-code", _event(0, exporter="Atlantis"), "events[0].exporter", "unknown country 'Atlantis'"),
+    ("bad-target-code", _event(0, targets=["JPN", "zz"]), "events[0].targets[1]", "unknown country 'zz'"),
     ("bad-hs-code", _event(1, hs_codes=["81051"]), "events[1].hs_codes[0]", "pattern"),
     ("hs-code-as-number", _event(1, hs_codes=[810510]), "events[1].hs_codes[0]", "valid string"),
     ("bad-date", _event(0, start="2010-13-45"), "events[0].start", "date"),
@@ -276,10 +276,21 @@ def test_bad_spec_names_file_and_field(
     assert "errors.pydantic.dev" not in message  # one clear line per problem, no pydantic links
 
 
+def test_countries_are_written_as_people_type_them_and_stored_as_iso3() -> None:
+    document = copy.deepcopy(GOOD)
+    document["events"][0]["exporter"] = "China"
+    document["events"][0]["targets"] = ["Japan", "kr"]
+    document["stockpiles"][0]["country"] = "japan"
+    spec = parse_scenario(document)
+    assert spec.events[0].exporter == "CHN"
+    assert spec.events[0].targets == ("JPN", "KOR")  # type: ignore[union-attr]
+    assert spec.stockpiles[0].country == "JPN"
+
+
 def test_every_problem_gets_its_own_line(tmp_path: Path) -> None:
     document = copy.deepcopy(GOOD)
     document["events"][1]["fraction"] = 2
-    document["stockpiles"][0]["country"] = "japan"
+    document["stockpiles"][0]["country"] = "Atlantis"
     document["cascade"] = {"max_rounds": 0}
     path = write_yaml(tmp_path / "three.yaml", document)
     with pytest.raises(ScenarioError) as caught:

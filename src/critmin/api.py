@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from critmin import settings
+from critmin import names, settings
 from critmin.data import bundle_dir
 from critmin.errors import CritminError
 from critmin.ingest.base import ProgressCallback, sha256_of
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 Many = str | Sequence[str] | None
 Years = int | Sequence[int] | None
+COUNTRY_FILTERS = frozenset({"country", "exporter", "importer", "jurisdiction", "actor", "target"})
+"""Filters that take countries, resolved from names and ISO2 codes (:mod:`critmin.names`)."""
 
 
 def _many(value: Many | Years) -> FilterValue:
@@ -74,6 +76,7 @@ class Critmin:
     ) -> None:
         self.derived = derived
         self.pool: ReaderPool | None = None
+        self._commodity_names: tuple[tuple[str, ...], names.NameIndex] | None = None
         if store is not None:
             self.store = store
             return
@@ -188,17 +191,41 @@ class Critmin:
         return self.store.catalog("commodities")
 
     def commodity_id(self, name: str) -> str:
-        """The catalog id of a commodity given by id or name (``"rare earths"`` -> ``rare_earths``)."""
+        """The catalog id of a commodity as people type it (``"graphite"`` -> ``graphite_natural``).
+
+        Ids, names, symbols and the synonyms of :mod:`critmin.names` resolve; an unknown name
+        raises :class:`critmin.names.UnknownNameError` with the three closest.
+        """
+        return self.commodity_names().resolve(name).id
+
+    def commodity_names(self) -> names.NameIndex:
+        """The name index of this store's commodity catalog (see :mod:`critmin.names`)."""
         catalog = self.commodities()
-        wanted = name.strip().lower()
-        for column in ("commodity", "name"):
-            hit = catalog[catalog[column].str.lower() == wanted]
-            if len(hit):
-                return str(hit["commodity"].iloc[0])
-        snake = wanted.replace(" ", "_").replace("-", "_")
-        if snake in set(catalog["commodity"]):
-            return snake
-        raise CritminError(f"unknown commodity {name!r}; see `critmin data commodities`")
+        key = tuple(catalog["commodity"])
+        if self._commodity_names is None or self._commodity_names[0] != key:
+            rows = [
+                {"commodity": str(c), "name": str(n), "symbol": str(y)}
+                for c, n, y in zip(
+                    catalog["commodity"], catalog["name"], catalog["symbol"].fillna(""), strict=True
+                )
+            ]
+            self._commodity_names = (key, names.commodities_of(rows))
+        return self._commodity_names[1]
+
+    def country_code(self, name: str) -> str:
+        """The ISO3 code (or bloc code such as ``EUU``) of a country as people type it.
+
+        ISO3 and ISO2 codes, names and common names resolve (``"in"``, ``"India"`` -> ``IND``);
+        an unknown name raises :class:`critmin.names.UnknownNameError` with the three closest.
+        """
+        return names.country(name)
+
+    def _countries(self, value: Many) -> FilterValue:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self.country_code(value)
+        return [self.country_code(v) for v in value]
 
     def _commodities(self, value: Many) -> FilterValue:
         if value is None:
@@ -261,7 +288,10 @@ class Critmin:
         **filters: Many | Years,
     ) -> pd.DataFrame:
         """Read a canonical table: names and lists normalised, commodity names resolved to ids."""
-        wanted: dict[str, FilterValue] = {column: _many(value) for column, value in filters.items()}
+        wanted: dict[str, FilterValue] = {
+            column: self._countries(value) if column in COUNTRY_FILTERS else _many(value)  # type: ignore[arg-type]
+            for column, value in filters.items()
+        }
         if commodity is not None:
             wanted["commodity"] = self._commodities(commodity)
         if not aggregates:

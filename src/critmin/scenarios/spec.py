@@ -36,11 +36,35 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from critmin import names
 from critmin.errors import CritminError
 
-Country = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{2}$", description="ISO 3166-1 alpha-3 code")]
+
+def _country_code(value: object) -> object:
+    """A country as people write it (``India``, ``IN``, ``ind``) as its ISO3 code (:mod:`critmin.names`)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return names.country(value)
+    except names.UnknownNameError as error:
+        raise ValueError(str(error)) from None
+
+
+Country = Annotated[
+    str,
+    BeforeValidator(_country_code),
+    Field(pattern=r"^[A-Z][A-Z0-9]{2}$", description="a country: ISO3 or ISO2 code or name, stored as ISO3"),
+]
 HsCode = Annotated[str, Field(pattern=r"^\d{6}$")]
 
 

@@ -33,7 +33,9 @@ router = APIRouter(prefix="/api", tags=["data"])
 MAX_VALUES = 50
 """Values one repeated filter may take."""
 
-Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+COUNTRY = r"^[\w][\w .,'()\-]{1,59}$"
+"""A country as people type it: an ISO3 or ISO2 code or a name (resolved by :mod:`critmin.names`)."""
+Iso3 = Annotated[str, StringConstraints(pattern=COUNTRY)]
 CommodityName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ ,()\-]{1,60}$")]
 StageName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,30}$")]
 Hs6 = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
@@ -41,7 +43,8 @@ Year = Annotated[int, Field(ge=1990, le=2100)]
 Indicator = Literal["va", "pv", "ge", "rq", "rl", "cc"]
 
 Countries = Annotated[
-    list[Iso3] | None, Query(max_length=MAX_VALUES, description="ISO3 code(s), e.g. IND; repeatable.")
+    list[Iso3] | None,
+    Query(max_length=MAX_VALUES, description="Country: ISO3/ISO2 code or name (IND, IN, India); repeatable."),
 ]
 Commodities = Annotated[
     list[CommodityName] | None,

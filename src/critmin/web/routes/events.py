@@ -28,7 +28,7 @@ from critmin.events.contract import EVENT_TYPES, STATUSES
 from critmin.events.extract import extract as propose
 from critmin.web.deps import Jobs, Limit, Offset, Store, keyed_store, store_key
 from critmin.web.responses import TableFormat, records, table_response
-from critmin.web.routes.data import Fmt
+from critmin.web.routes.data import COUNTRY, Fmt
 from critmin.web.routes.metrics import known_country
 from critmin.web.routes.scenarios import Commodity, submitted
 from critmin.web.security import require_token
@@ -44,7 +44,7 @@ MAX_WATCHED = 10
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 EventStatus = Literal[STATUSES]  # type: ignore[valid-type]
 EventId = Annotated[str, PathParam(pattern=SLUG, description="An event's id (a slug).")]
-Code = Annotated[str | None, Query(pattern=ISO3, description="ISO3 (or bloc) code.")]
+Code = Annotated[str | None, Query(pattern=COUNTRY, description="Country or bloc: code or name.")]
 
 
 def iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +109,7 @@ def list_events(
     type: Annotated[EventType | None, Query(description="Event type, e.g. export_control.")] = None,
     actor: Code = None,
     target: Annotated[
-        str | None, Query(pattern=ISO3, description="Targeted country; also events aimed at all.")
+        str | None, Query(pattern=COUNTRY, description="Targeted country; also events aimed at all.")
     ] = None,
     commodity: Annotated[
         str | None, Query(pattern=r"^[A-Za-z0-9_ ,()\-]{1,60}$", description="Commodity id or name.")
@@ -123,8 +123,8 @@ def list_events(
     """The event register, filtered, by ``valid_from``; each row names its publisher and URL."""
     frame = db.events(
         type=type,
-        actor=actor.upper() if actor else None,
-        target=target.upper() if target else None,
+        actor=known_country(db, actor, "actor") if actor else None,
+        target=known_country(db, target, "target") if target else None,
         commodity=commodity,
         active_on=active_on,
         status=status,
@@ -189,8 +189,8 @@ def alerts(
     request: Request,
     db: Store,
     country: Annotated[
-        list[Annotated[str, Query(pattern=ISO3)]],
-        Query(min_length=1, max_length=MAX_WATCHED, description="Watched country (ISO3); repeat."),
+        list[Annotated[str, Query(pattern=COUNTRY)]],
+        Query(min_length=1, max_length=MAX_WATCHED, description="Watched country (code or name); repeat."),
     ],
     as_of: Annotated[dt.date | None, Query(description="Date of the evaluation (default today).")] = None,
     horizon_days: Annotated[int, Query(ge=1, le=3650, description="Days ahead (and back).")] = 30,
@@ -204,9 +204,7 @@ def alerts(
     limit: Limit = 1000,
 ) -> Response:
     """Alerts as of a date for the watched countries; ``sources`` are the events' and exposures'."""
-    watched = list(dict.fromkeys(c.upper() for c in country))
-    for code in watched:
-        known_country(db, code, "country")
+    watched = list(dict.fromkeys(known_country(db, c, "country") for c in country))
     when = as_of or dt.date.today()
     found = alerts_frame(store_key(request), watched, when, horizon_days, reliance, concentration, year)
     return envelope(found, fmt, name=f"alerts-{when}", found=alert_sources(found), offset=offset, limit=limit)

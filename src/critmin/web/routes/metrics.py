@@ -27,11 +27,13 @@ from critmin.profiles import NOMENCLATURE, mineral_profile
 from critmin.services.exposures import MAX_COMPARED
 from critmin.web.deps import Limit, Offset, Store, store_key
 from critmin.web.responses import TableFormat, records, sources, table_response
-from critmin.web.routes.data import Commodities, Fmt, Iso3, Stages
+from critmin.web.routes.data import COUNTRY, Commodities, Fmt, Iso3, Stages
 
 router = APIRouter(prefix="/api", tags=["metrics"])
 
-Iso3Path = Annotated[str, Path(pattern=r"^[A-Z]{3}$", description="ISO3 code (EUU for the EU).")]
+Iso3Path = Annotated[
+    str, Path(pattern=COUNTRY, description="Country: ISO3/ISO2 code or name (IND, IN, India; EUU: the EU).")
+]
 ProfileYear = Annotated[
     int | None,
     Query(ge=1990, le=2100, description="Year (default: the latest with both production and trade)."),
@@ -50,16 +52,23 @@ ComparedCountries = Annotated[
         alias="country",
         min_length=2,
         max_length=MAX_COMPARED,
-        description=f"ISO3 code of a country to compare (EUU for the EU); give 2 to {MAX_COMPARED}.",
+        description=f"A country to compare, code or name (EUU for the EU); give 2 to {MAX_COMPARED}.",
     ),
 ]
 
 
-def known_country(db: Critmin, iso3: str, field: str = "iso3") -> str:
-    """``iso3`` if the store's places know it (countries and blocs such as EUU), else a 400 naming it."""
-    if iso3 not in set(db.places()["code"]):
-        raise CritminError(f"{field}: unknown country code {iso3!r}; see /api/places")
-    return iso3
+def known_country(db: Critmin, name: str, field: str = "iso3") -> str:
+    """The code of a country (or bloc such as EUU) the store's places know, from a code or name.
+
+    Raises a 400 naming the field, with the three closest names for an unknown one.
+    """
+    try:
+        code = db.country_code(name)
+    except CritminError as error:
+        raise CritminError(f"{field}: {error}") from None
+    if code not in set(db.places()["code"]):
+        raise CritminError(f"{field}: no country {name!r} in the store; see /api/places")
+    return code
 
 
 def trade_provenance(db: Critmin, commodity_id: str, exporters: pd.DataFrame) -> str:
@@ -134,7 +143,7 @@ def country(
     The rows and columns of :func:`critmin.profiles.country_profile`, read through
     :func:`critmin.services.exposures`.
     """
-    known_country(db, iso3)
+    iso3 = known_country(db, iso3)
     frame = services.exposures(db, iso3, year=year, stage=stage, method=method, all_minerals=all_minerals)
     return table_response(frame, fmt, name=f"profile-{iso3}-{method}", offset=offset, limit=limit)
 
@@ -208,10 +217,9 @@ def pair(
     The rows and columns of :func:`critmin.profiles.pair_profile`, read through
     :func:`critmin.services.pair`.
     """
+    a, b = known_country(db, a, "a"), known_country(db, b, "b")
     if a == b:
         raise CritminError(f"b: the pair needs two different countries, not {a} twice")
-    known_country(db, a, "a")
-    known_country(db, b, "b")
     frame = services.pair(db, a, b, year=year, stage=stage, method=method)
     return table_response(frame, fmt, name=f"pair-{a}-{b}-{method}", offset=offset, limit=limit)
 
@@ -234,11 +242,9 @@ def compare(
     and ``provenance``. Most critical first (by ``max_score``). Each country's scores are those
     of ``/api/profiles/country/{iso3}``; read through :func:`critmin.services.compare`.
     """
-    codes = list(dict.fromkeys(countries))
+    codes = list(dict.fromkeys(known_country(db, given, "country") for given in countries))
     if len(codes) < len(countries):
         raise CritminError(f"country: compare needs different countries, not {', '.join(countries)}")
-    for code in codes:
-        known_country(db, code, "country")
     frame = services.compare(db, codes, year=year, method=method)
     return table_response(frame, fmt, name=f"compare-{'-'.join(codes)}-{method}", offset=offset, limit=limit)
 

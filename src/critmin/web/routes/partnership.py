@@ -21,8 +21,8 @@ from critmin.derisking import DEFAULT_PARTNERS, joint_exposure
 from critmin.web.config import Limits
 from critmin.web.deps import Bounds, Jobs, Limit, Offset, Store
 from critmin.web.responses import TableFormat, records, sources, table_response
+from critmin.web.routes.data import COUNTRY
 from critmin.web.routes.scenarios import (
-    ISO3,
     Commodity,
     Country,
     Draws,
@@ -37,7 +37,7 @@ from critmin.web.routes.scenarios import (
 router = APIRouter(prefix="/api", tags=["partnership"])
 
 Partners = Annotated[
-    list[Country], Field(min_length=2, max_length=Limits.max_partners, description="two or more ISO3 codes")
+    list[Country], Field(min_length=2, max_length=Limits.max_partners, description="two or more countries")
 ]
 
 
@@ -149,7 +149,7 @@ def joint(
     limits: Bounds,
     partners: Annotated[
         list[str] | None,
-        Query(min_length=2, max_length=Limits.max_partners, description="ISO3 codes (repeat)."),
+        Query(min_length=2, max_length=Limits.max_partners, description="Countries (repeat)."),
     ] = None,
     year: Annotated[int | None, Query(ge=1995, le=2100, description="Trade year (default latest).")] = None,
     part: Part = Part.common,
@@ -161,9 +161,9 @@ def joint(
     from critmin.derisking import joint_part
 
     partners = partners or list(DEFAULT_PARTNERS)
-    bad = [p for p in partners if not re.fullmatch(ISO3, p)]
+    bad = [p for p in partners if not re.fullmatch(COUNTRY, p)]
     if bad:
-        raise HTTPException(422, f"partners: {bad} are not ISO3 codes")
+        raise HTTPException(422, f"partners: {bad} are not country codes or names")
     exposure = joint_exposure(db, _partners(db, partners, limits), year)
     frame, _, _ = joint_part(exposure, part.value)
     return table_response(frame, fmt, name=f"joint-{part.value}", offset=offset, limit=limit)
@@ -229,7 +229,7 @@ def run_projects(body: ProjectsRun, db: Store, manager: Jobs, limits: Bounds) ->
         bounded("projects", len(body.projects), limits.max_projects)
         specs = parse_projects(body.projects)
         for i, spec in enumerate(specs):
-            known_countries(db, [spec.country, *spec.offtake], f"projects[{i}].country")
+            known_countries(db, [spec.country, *spec.offtake], f"projects[{i}].country", names=False)
             known_commodities(db, [spec.commodity], f"projects[{i}].commodity")
         given = [spec.model_dump(mode="json") for spec in specs]
     params = {

@@ -24,18 +24,20 @@ from critmin.scenarios.library import load_shipped, shipped_ids
 from critmin.scenarios.spec import Scenario, ScenarioError, parse_scenario
 from critmin.web.config import Limits
 from critmin.web.deps import Bounds, Jobs, Store
+from critmin.web.routes.data import COUNTRY
 from critmin.web.security import require_token
 
 router = APIRouter(prefix="/api", tags=["scenarios"])
 
 SAVED_FOLDER = "scenarios"
 SLUG_MAX = 60
-ISO3 = r"^[A-Za-z][A-Za-z0-9]{2}$"
 SEED_MAX = 2**32 - 1
 ScenarioId = Annotated[
     str, PathParam(pattern=r"^[a-z0-9_-]{1,60}$", description="A shipped or saved scenario's id.")
 ]
-Country = Annotated[str, Field(pattern=ISO3, description="ISO 3166-1 alpha-3 code")]
+Country = Annotated[
+    str, Field(pattern=COUNTRY, description="a country: ISO3 or ISO2 code or name (IND, IN, India)")
+]
 Commodity = Annotated[str, Field(min_length=1, max_length=80, description="catalog commodity id or name")]
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="seed of the random draws")]
 Year = Annotated[int, Field(ge=1995, le=2100, description="network year (default: the latest with trade)")]
@@ -104,17 +106,24 @@ def bounded(name: str, value: int, ceiling: int) -> None:
         raise HTTPException(422, f"{name}: {value:,} is above this server's bound of {ceiling:,}")
 
 
-def known_countries(db: Critmin, codes: Iterable[str], name: str) -> list[str]:
-    """Upper-cased, de-duplicated codes, each a country of the store (400 naming the unknown ones)."""
-    chosen = list(dict.fromkeys(str(c).strip().upper() for c in codes))
+def known_countries(db: Critmin, codes: Iterable[str], name: str, *, names: bool = True) -> list[str]:
+    """ISO3 codes of countries given by code or name, de-duplicated (400 naming an unknown one).
+
+    With ``names=False`` (the countries of a scenario or project spec, which the engine reads as
+    they are written) each must be an ISO3 code already.
+    """
     places = db.places()
     known = set(places.loc[~places["is_aggregate"].astype(bool), "code"].astype(str))
-    unknown = [c for c in chosen if c not in known]
-    if unknown:
-        raise HTTPException(
-            400, f"{name}: unknown country {', '.join(unknown)} (give ISO3 codes of countries)"
-        )
-    return chosen
+    chosen: list[str] = []
+    for given in codes:
+        try:
+            code = db.country_code(str(given))
+        except CritminError as error:
+            raise HTTPException(400, f"{name}: {error}") from None
+        if code not in known or (not names and code != str(given).strip().upper()):
+            raise HTTPException(400, f"{name}: unknown country {given!r} (give the ISO3 code of a country)")
+        chosen.append(code)
+    return list(dict.fromkeys(chosen))
 
 
 def known_commodities(db: Critmin, names: Iterable[str], name: str) -> list[str]:
@@ -123,8 +132,8 @@ def known_commodities(db: Critmin, names: Iterable[str], name: str) -> list[str]
     for given in names:
         try:
             out.append(db.commodity_id(given))
-        except CritminError:
-            raise HTTPException(400, f"{name}: unknown commodity {given!r}") from None
+        except CritminError as error:
+            raise HTTPException(400, f"{name}: {error}") from None
     return list(dict.fromkeys(out))
 
 
@@ -166,9 +175,9 @@ def check_spec(db: Critmin, spec: Scenario, limits: Limits) -> None:
             *(str(getattr(event, name)) for name in ("exporter", "country") if hasattr(event, name)),
             *(getattr(event, "targets", None) or []),
         ]
-        known_countries(db, codes, f"spec.events[{i}]")
+        known_countries(db, codes, f"spec.events[{i}]", names=False)
     for i, pile in enumerate(spec.stockpiles):
-        known_countries(db, [pile.country], f"spec.stockpiles[{i}].country")
+        known_countries(db, [pile.country], f"spec.stockpiles[{i}].country", names=False)
 
 
 @router.get("/scenarios")

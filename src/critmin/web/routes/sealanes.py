@@ -74,6 +74,6 @@ def country_chokepoints(
     limit: Limit = 1000,
 ) -> Response:
     """A country's imports through each chokepoint per commodity and stage (shares of all its imports)."""
-    known_country(db, iso3)
+    iso3 = known_country(db, iso3)
     frame: pd.DataFrame = services.country_chokepoints(db, iso3, year=year, commodity=commodity)
     return table_response(frame, fmt, name=f"chokepoints-{iso3}", offset=offset, limit=limit)

@@ -6,6 +6,7 @@
 (function () {
   const POLL_MS = 400;
   const MAX_POLLS = 1500;
+  const CODES_BY_SPACES = /^([A-Za-z]{3}\s+)+[A-Za-z]{3}$/;
 
   function field(form, name) {
     const element = form.elements.namedItem(name);
@@ -18,7 +19,7 @@
     if (shipped) {
       return { shipped: shipped };
     }
-    const exporter = field(form, "exporter").toUpperCase();
+    const exporter = field(form, "exporter");
     const commodity = field(form, "commodity");
     const event = {
       type: "export_restriction",
@@ -27,9 +28,11 @@
       fraction: Number(field(form, "fraction")),
       duration_days: parseInt(field(form, "duration_days") || "365", 10),
     };
+    // Countries (codes or names, which may hold spaces) separated by commas or semicolons;
+    // "JPN USA" (codes separated by spaces) is split too. The server resolves the names.
     const targets = field(form, "targets")
-      .split(/[\s,]+/)
-      .map((t) => t.trim().toUpperCase())
+      .split(/[,;]+/)
+      .flatMap((t) => (CODES_BY_SPACES.test(t.trim()) ? t.trim().split(/\s+/) : [t.trim()]))
       .filter((t) => t.length > 0);
     if (targets.length > 0) {
       event.targets = targets;

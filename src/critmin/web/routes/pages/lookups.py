@@ -15,9 +15,10 @@ from critmin import services
 from critmin.api import Critmin
 from critmin.errors import CritminError
 from critmin.web.deps import reader, store_key
+from critmin.web.routes import data
 from critmin.web.routes.pages.errors import PageError
 
-CODE = re.compile(r"^[A-Z][A-Z0-9]{2}$")
+COUNTRY = re.compile(data.COUNTRY)
 COMMODITY = re.compile(r"^[A-Za-z0-9_ ,()-]{1,60}$")
 METHODS = {"eu": "EU supply risk", "geopolrisk": "GeoPolRisk", "usgs": "USGS supply risk"}
 
@@ -77,12 +78,15 @@ def vintages(request: Request) -> str:
 
 
 def country(names: Lookups, value: str, field: str) -> str:
-    """The ISO3 code of a country in the store; else a 404 naming the field."""
-    code = value.strip().upper()
-    if not CODE.match(code) or code not in names.places:
-        raise PageError(
-            f"{field}: no country {value[:20]!r} in the store (use an ISO3 code such as IND)", 404
-        )
+    """The ISO3 code of a country in the store, from a code or name; else a 404 naming the field."""
+    if not COUNTRY.match(value):
+        raise PageError(f"{field}: {value[:20]!r} is not a country code or name", 404)
+    try:
+        code = names.db.country_code(value)
+    except CritminError as error:
+        raise PageError(f"{field}: {error}", 404) from None
+    if code not in names.places:
+        raise PageError(f"{field}: no country {value[:20]!r} in the store (an ISO3 code such as IND)", 404)
     return code
 
 

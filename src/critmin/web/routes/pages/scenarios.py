@@ -37,6 +37,10 @@ WAIT_SECONDS = 120.0
 """How long the no-JavaScript scenario POST waits for its job."""
 
 
+CODES_BY_SPACES = re.compile(r"^([A-Za-z]{3}\s+)+[A-Za-z]{3}$")
+"""Codes separated by spaces ("JPN USA"), split; otherwise targets are separated by commas."""
+
+
 def scenario_document(form: Mapping[str, str]) -> dict[str, Any]:
     """The job parameters of the builder's form: ``{"shipped": id}`` or ``{"spec": {...}}``.
 
@@ -47,7 +51,7 @@ def scenario_document(form: Mapping[str, str]) -> dict[str, Any]:
         if shipped not in shipped_ids():
             raise PageError(f"shipped: no shipped scenario {shipped[:60]!r}")
         return {"shipped": shipped}
-    exporter = (form.get("exporter") or "").strip().upper()
+    exporter = (form.get("exporter") or "").strip()
     commodity = (form.get("commodity") or "").strip()
     if not exporter:
         raise PageError("exporter: choose an exporting country")
@@ -68,7 +72,12 @@ def scenario_document(form: Mapping[str, str]) -> dict[str, Any]:
         "fraction": fraction,
         "duration_days": days,
     }
-    targets = [t.strip().upper() for t in re.split(r"[\s,]+", form.get("targets") or "") if t.strip()]
+    targets = [
+        code
+        for piece in re.split(r"[,;]+", form.get("targets") or "")
+        for code in (piece.split() if CODES_BY_SPACES.match(piece.strip()) else [piece.strip()])
+        if code
+    ]
     if targets:
         event["targets"] = targets
     spec: dict[str, Any] = {"name": f"{exporter} restricts {commodity} exports", "events": [event]}
