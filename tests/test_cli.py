@@ -138,3 +138,39 @@ def test_risk_compare_reads_the_service(bundled: Critmin, tmp_path: Path) -> Non
 def test_risk_compare_refuses_bad_countries(bundled: Critmin, countries: list[str], named: str) -> None:
     code, _, err = invoke(bundled, "risk", "compare", *countries)
     assert code == 1 and named in err and "Traceback" not in err
+
+
+def test_names_are_taken_as_people_type_them(bundled: Critmin) -> None:
+    """Country names and ISO2 codes, commodity names and synonyms: the same rows as ids and ISO3 codes."""
+    code, by_name, err = invoke(bundled, "risk", "country", "japan", "--method", "geopolrisk", "-f", "json")
+    assert code == 0, err
+    _, by_code, _ = invoke(bundled, "risk", "country", "JPN", "--method", "geopolrisk", "-f", "json")
+    assert json.loads(by_name) == json.loads(by_code) != []
+    code, out, err = invoke(bundled, "risk", "mineral", "graphite")
+    assert code == 0, err
+    assert "graphite_natural" in out and "synthetic graphite" in out and "graphite_synthetic" in out
+    _, by_synonym, _ = invoke(bundled, "risk", "mineral", "natural graphite", "-f", "json")
+    _, by_id, _ = invoke(bundled, "risk", "mineral", "graphite_natural", "-f", "json")
+    assert json.loads(by_synonym) == json.loads(by_id) != []
+    code, _, err = invoke(bundled, "risk", "compare", "Japan", "in", "-f", "json")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["risk", "mineral", "grafite"], "closest: Graphite (natural) (graphite_natural)"),
+        (["risk", "country", "Japn"], "closest: Japan (JPN)"),
+        (["risk", "chokepoints", "Indai"], "closest: India (IND)"),
+    ],
+)
+def test_an_unknown_name_names_the_three_closest(bundled: Critmin, args: list[str], says: str) -> None:
+    code, _, err = invoke(bundled, *args)
+    assert code == 1 and says in err and "Traceback" not in err
+
+
+def test_data_places_lists_codes_and_names(bundled: Critmin) -> None:
+    code, out, err = invoke(bundled, "data", "places", "-f", "json")
+    assert code == 0, err
+    places = {row["code"]: row["name"] for row in json.loads(out)}
+    assert places["IND"] == "India" and places["EUU"] == "European Union"

@@ -29,8 +29,9 @@ def shared(bundled: critmin.Critmin) -> derisking.SharedLosses:
 # partner codes ---------------------------------------------------------------------------------
 
 
-def test_partner_codes_upper_cases_and_deduplicates() -> None:
+def test_partner_codes_resolve_names_and_deduplicate() -> None:
     assert derisking.partner_codes([" ind", "JPN", "jpn"]) == ["IND", "JPN"]
+    assert derisking.partner_codes(["India", "jp", "Japan"]) == ["IND", "JPN"]
 
 
 @pytest.mark.parametrize("partners", [["IND"], ["ind", "IND"], []])
@@ -39,9 +40,9 @@ def test_fewer_than_two_partners_is_an_error_naming_the_field(partners: list[str
         derisking.partner_codes(partners)
 
 
-def test_a_bad_code_is_named() -> None:
-    with pytest.raises(StudyError, match=r"partners: \['IN'\] are not ISO 3166-1"):
-        derisking.partner_codes(["IN", "JPN"])
+def test_a_bad_code_is_named_with_the_closest() -> None:
+    with pytest.raises(StudyError, match=r"partners: unknown country 'Indai'; closest: India \(IND\)"):
+        derisking.partner_codes(["Indai", "JPN"])
 
 
 # sourcing --------------------------------------------------------------------------------------

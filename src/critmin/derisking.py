@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from critmin import names
 from critmin.api import Critmin
 from critmin.errors import CritminError
 from critmin.metrics import provenance as prov
@@ -57,13 +58,16 @@ class StudyError(CritminError, ValueError):
 
 
 def partner_codes(partners: Sequence[str]) -> list[str]:
-    """Upper-cased, de-duplicated ISO3 codes; at least two."""
-    chosen = list(dict.fromkeys(str(p).strip().upper() for p in partners))
+    """De-duplicated ISO3 codes of countries given by code or name (:mod:`critmin.names`); at least two."""
+    chosen: list[str] = []
+    for given in partners:
+        try:
+            chosen.append(names.country(str(given)))
+        except names.UnknownNameError as error:
+            raise StudyError(f"partners: {error}") from None
+    chosen = list(dict.fromkeys(chosen))
     if len(chosen) < 2:
         raise StudyError(f"partners: name at least two countries, not {chosen}")
-    bad = [p for p in chosen if len(p) != 3 or not p.isalpha()]
-    if bad:
-        raise StudyError(f"partners: {bad} are not ISO 3166-1 alpha-3 codes")
     return chosen
 
 

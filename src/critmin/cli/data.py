@@ -156,6 +156,16 @@ def commodities(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 
 
 @app.command()
+def places(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """Countries and aggregates with their codes; any of these, ISO2 codes and common names are taken."""
+
+    def job() -> None:
+        show(ctx.obj.open().places(), fmt, title="Places (countries and aggregates)")
+
+    run_guarded(job)
+
+
+@app.command()
 def migrate(ctx: typer.Context) -> None:
     """Bring an older store to the current schema."""
 

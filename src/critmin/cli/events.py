@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from critmin import names
 from critmin.cli import corpus as corpus_commands
 from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
@@ -47,9 +48,11 @@ def _day(text: str | None, option: str) -> date | None:
 def list_events(
     ctx: typer.Context,
     type: Annotated[str | None, typer.Option("--type", help="Event type, e.g. export_control.")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Acting country (ISO3) or bloc.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Acting country or bloc (code or name).")
+    ] = None,
     target: Annotated[
-        str | None, typer.Option("--target", help="Targeted country (ISO3); also all-country events.")
+        str | None, typer.Option("--target", help="Targeted country (code or name); also all-country events.")
     ] = None,
     commodity: Annotated[
         str | None, typer.Option("--commodity", help="Catalog commodity id or name.")
@@ -184,7 +187,7 @@ ALERT_SHOWN = ["severity", "alert", "country", "commodity", "due", "event_id", "
 def alerts(
     ctx: typer.Context,
     country: Annotated[
-        list[str] | None, typer.Option("--country", "-c", help="Watched country (ISO3); repeat.")
+        list[str] | None, typer.Option("--country", "-c", help="Watched country (code or name); repeat.")
     ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date of the evaluation (default today).")
@@ -205,7 +208,7 @@ def alerts(
     from critmin.events.service import register_alerts
 
     def job() -> None:
-        watched = [c.upper() for c in (country or ["IND", "JPN"])]
+        watched = list(dict.fromkeys(names.country(c) for c in (country or ["IND", "JPN"])))
         when = _day(as_of, "--as-of") or date.today()
         found = register_alerts(
             ctx.obj.open(),

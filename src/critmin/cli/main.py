@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from critmin import __version__
+from critmin import __version__, names
 from critmin.cli import brief as brief_command
 from critmin.cli import serve as serve_command
 from critmin.cli.context import State, run_guarded
@@ -63,7 +63,9 @@ def main(
 @app.command()
 def overview(
     ctx: typer.Context,
-    country: Annotated[list[str], typer.Option("--country", "-c", help="ISO3 code; repeat for several.")] = [  # noqa: B006
+    country: Annotated[
+        list[str], typer.Option("--country", "-c", help="Country: code or name; repeat for several.")
+    ] = [  # noqa: B006
         "IND",
         "JPN",
     ],
@@ -75,7 +77,7 @@ def overview(
 
     def job() -> None:
         db = ctx.obj.open()
-        frame = most_concentrated(db, [c.upper() for c in country], top=top)
+        frame = most_concentrated(db, [names.country(c) for c in country], top=top)
         columns = [
             "commodity",
             "stage",

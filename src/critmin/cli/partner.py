@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from critmin import names
 from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 from critmin.errors import CritminError
@@ -85,9 +86,16 @@ def _print(text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
+def _code(given: str, name: str) -> str:
+    try:
+        return names.country(given)
+    except names.UnknownNameError as error:
+        raise PartnerError(f"{name}: {error}") from None
+
+
 def check_countries(db: Critmin, codes: Sequence[str], name: str = "country") -> list[str]:
-    """Upper-cased ISO3 codes, each a country (not an aggregate) of the store's places."""
-    chosen = list(dict.fromkeys(str(c).strip().upper() for c in codes))
+    """ISO3 codes of countries given by code or name, each a country (not an aggregate) of the store."""
+    chosen = list(dict.fromkeys(_code(str(c), name) for c in codes))
     places = db.places()
     known = set(places.loc[~places["is_aggregate"].astype(bool), "code"].astype(str))
     unknown = [c for c in chosen if c not in known]

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from critmin import names
 from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 from critmin.errors import CritminError
@@ -61,7 +62,9 @@ def _footer(fmt: Format, text: str) -> None:
 @app.command()
 def country(
     ctx: typer.Context,
-    iso3: Annotated[str, typer.Argument(help="ISO3 code, or EUU for the EU-27.")],
+    iso3: Annotated[
+        str, typer.Argument(help="Country: ISO3 or ISO2 code or name (EUU or EU for the EU-27).")
+    ],
     year: YearOption = None,
     stage: StageOption = None,
     method: MethodOption = "eu",
@@ -77,11 +80,16 @@ def country(
     def job() -> None:
         _check_method(method)
         frame = services.exposures(
-            ctx.obj.open(), iso3.upper(), year=year, stage=stage, method=method, all_minerals=all_minerals
+            ctx.obj.open(),
+            names.country(iso3),
+            year=year,
+            stage=stage,
+            method=method,
+            all_minerals=all_minerals,
         )
 
         if fmt is Format.table:
-            title = f"{iso3.upper()}: supply risk by mineral ({method}, {int(frame['year'].iloc[0])})"
+            title = f"{names.country(iso3)}: supply risk by mineral ({method}, {int(frame['year'].iloc[0])})"
             show(frame[[c for c in COUNTRY_COLUMNS if c in frame.columns]], fmt, title=title, percent=PERCENT)
             _footer(fmt, "Sources: " + "; ".join(sorted(set("; ".join(frame["provenance"]).split("; ")))))
         else:
@@ -103,7 +111,12 @@ def mineral(
     from critmin.profiles import mineral_profile
 
     def job() -> None:
-        profile = mineral_profile(ctx.obj.open(), commodity, year, stage=stage)
+        db = ctx.obj.open()
+        found = db.commodity_names().resolve(commodity)
+        profile = mineral_profile(db, found.id, year, stage=stage)
+        if fmt is Format.table and found.note:
+            said = f"{commodity!r}: {found.name} ({found.id}): {found.note}"
+            console.print(said, markup=False, highlight=False)
         if fmt is not Format.table:
             show(profile.summary, fmt, out=out)
             return
@@ -123,8 +136,8 @@ def mineral(
 @app.command()
 def pair(
     ctx: typer.Context,
-    first: Annotated[str, typer.Argument(help="ISO3 code of the first partner.")] = "IND",
-    second: Annotated[str, typer.Argument(help="ISO3 code of the second partner.")] = "JPN",
+    first: Annotated[str, typer.Argument(help="The first partner (code or name).")] = "IND",
+    second: Annotated[str, typer.Argument(help="The second partner (code or name).")] = "JPN",
     year: YearOption = None,
     stage: StageOption = None,
     method: MethodOption = "eu",
@@ -136,7 +149,7 @@ def pair(
 
     def job() -> None:
         _check_method(method)
-        a, b = first.upper(), second.upper()
+        a, b = names.country(first), names.country(second)
         frame = services.pair(ctx.obj.open(), a, b, year=year, stage=stage, method=method)
         if fmt is Format.table:
             columns = [
@@ -162,7 +175,8 @@ def pair(
 def compare(
     ctx: typer.Context,
     countries: Annotated[
-        list[str], typer.Argument(help="Two to four ISO3 codes (EUU for the EU-27), e.g. JPN IND USA.")
+        list[str],
+        typer.Argument(help="Two to four countries (codes or names; EUU for the EU-27), e.g. JPN IND USA."),
     ],
     year: YearOption = None,
     method: MethodOption = "eu",
@@ -175,7 +189,7 @@ def compare(
 
     def job() -> None:
         _check_method(method)
-        codes = [c.upper() for c in countries]
+        codes = [names.country(c) for c in countries]
         if len(set(codes)) != len(codes) or not 2 <= len(codes) <= MAX_COMPARED:
             raise CritminError(f"give 2 to {MAX_COMPARED} different ISO3 codes, not {' '.join(codes)}")
         db = ctx.obj.open()
@@ -214,7 +228,7 @@ ROUTES_NOTE = "routes: searoute's maritime network, critmin chokepoint gates"
 @app.command()
 def chokepoints(
     ctx: typer.Context,
-    iso3: Annotated[str, typer.Argument(help="ISO3 code of the importer.")],
+    iso3: Annotated[str, typer.Argument(help="The importer (code or name).")],
     year: YearOption = None,
     commodity: Annotated[str | None, typer.Option("--commodity", "-c", help="One commodity only.")] = None,
     fmt: FormatOption = Format.table,
@@ -224,12 +238,14 @@ def chokepoints(
     from critmin import services
 
     def job() -> None:
-        frame = services.country_chokepoints(ctx.obj.open(), iso3.upper(), year=year, commodity=commodity)
+        frame = services.country_chokepoints(
+            ctx.obj.open(), names.country(iso3), year=year, commodity=commodity
+        )
         if fmt is not Format.table:
             show(frame, fmt, out=out)
             return
         shown = int(frame["year"].iloc[0]) if len(frame) else year
-        title = f"{iso3.upper()}: imports through chokepoints ({shown}; shares of all its imports)"
+        title = f"{names.country(iso3)}: imports through chokepoints ({shown}; shares of all its imports)"
         show(frame[CHOKEPOINT_COLUMNS], fmt, title=title, percent=("share_t", "share_usd"))
         releases = sorted(set(frame["release"].dropna()))
         _footer(fmt, f"Sources: {', '.join(releases) or 'none'}; {ROUTES_NOTE}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from critmin import names
 from critmin.cli.context import run_guarded
 from critmin.cli.output import Format, console, show
 
@@ -115,7 +116,7 @@ def run(
     ctx: typer.Context,
     spec: Annotated[str, typer.Argument(help="A scenario file (.yaml, .yml, .json) or a shipped id.")],
     country: Annotated[
-        list[str] | None, typer.Option("--country", "-c", help="Show only these countries (ISO3).")
+        list[str] | None, typer.Option("--country", "-c", help="Show only these countries (codes or names).")
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Rows shown in the table.")] = 15,
     fmt: FormatOption = Format.table,
@@ -129,7 +130,7 @@ def run(
         result = run_scenario(ctx.obj.open(), scenario)
         frame = result.countries
         if country:
-            frame = frame[frame["country"].isin([c.upper() for c in country])]
+            frame = frame[frame["country"].isin([names.country(c) for c in country])]
         if out is not None:
             tables = {"countries": result.countries, "through": result.through, "flows": result.flows}
             for path in write_tables(tables, out, fmt):
@@ -223,7 +224,7 @@ def _stock_days(values: list[str]) -> dict[str, float]:
     for value in values:
         code, _, days = value.partition("=")
         try:
-            out[code.strip().upper()] = float(days)
+            out[names.country(code)] = float(days)
         except ValueError:
             raise CritminError(f"--stock-days {value!r}: write ISO3=DAYS, e.g. JPN=60") from None
     return out
@@ -232,7 +233,9 @@ def _stock_days(values: list[str]) -> dict[str, float]:
 @app.command()
 def montecarlo(
     ctx: typer.Context,
-    country: Annotated[list[str], typer.Option("--country", "-c", help="Countries to report (ISO3).")],
+    country: Annotated[
+        list[str], typer.Option("--country", "-c", help="Countries to report (codes or names).")
+    ],
     commodity: Annotated[
         list[str], typer.Option("--commodity", "-m", help="Commodities (one network per traded stage).")
     ],
@@ -312,7 +315,7 @@ def montecarlo(
 
             result = run_montecarlo(
                 ctx.obj.open(),
-                [c.upper() for c in country],
+                [names.country(c) for c in country],
                 commodity,
                 n=draws,
                 seed=seed,
