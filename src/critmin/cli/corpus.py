@@ -2,8 +2,9 @@
 
 critmin ships the articles' fingerprints and labels, not their texts (see
 :mod:`critmin.events.corpus`): ``restore`` rebuilds the texts from saved pages or their URLs,
-``score`` prints precision and recall per field on the texts at hand, ``fingerprint`` turns a draft
-manifest and its texts into a manifest.
+``score`` prints precision and recall per field on the texts at hand, ``train`` fits the
+extractor's models on the tuning split, ``fingerprint`` turns a draft manifest and its texts into a
+manifest.
 """
 
 from __future__ import annotations
@@ -116,6 +117,38 @@ def score(
             show(pd.concat(frames, ignore_index=True), fmt)
         else:
             console.print(f"{len(found)} of {len(articles)} articles scored.", highlight=False)
+
+    run_guarded(job)
+
+
+@app.command()
+def train(
+    texts: Annotated[
+        Path | None, typer.Option(help="Folder of restored texts; default $CRITMIN_HOME/articles.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the models; default: the package's shipped file.")
+    ] = None,
+    manifest: ManifestOption = None,
+) -> None:
+    """Train the extractor's models on the tuning split (held-out articles are never read)."""
+    from critmin.events.corpus import load_manifest
+    from critmin.events.model import model_path, save, train_corpus
+
+    def job() -> None:
+        articles = load_manifest(manifest)
+        models, examples, unavailable = train_corpus(articles, texts or default_texts())
+        if not examples:
+            raise CritminError(
+                f"no restored tuning texts in {texts or default_texts()}: run `critmin events corpus restore`"
+            )
+        path = out or model_path()
+        save(models, examples, unavailable, path)
+        console.print(
+            f"trained on {len(examples)} tuning articles ({len(unavailable)} without a text at hand); "
+            f"wrote {path}",
+            highlight=False,
+        )
 
     run_guarded(job)
 

@@ -172,3 +172,28 @@ def groups(results: Sequence[ArticleResult]) -> dict[str, list[ArticleResult]]:
 def report(results: Sequence[ArticleResult]) -> dict[str, pd.DataFrame]:
     """A table per group of :func:`groups`."""
     return {name: table(score((r.got, r.want) for r in group)) for name, group in groups(results).items()}
+
+
+def by_type(results: Sequence[ArticleResult]) -> pd.DataFrame:
+    """Precision and recall per event type: (type, actor), targets, commodities and dates.
+
+    Each type is scored on the extracted and labelled events of that type only (so an event
+    proposed with the wrong type counts against the precision of one and the recall of the other).
+    """
+    kinds = sorted({e["type"] for r in results for e in [*r.got, *r.want]})
+    rows = []
+    for kind in kinds:
+        counts = score(
+            ([g for g in r.got if g["type"] == kind], [w for w in r.want if w["type"] == kind])
+            for r in results
+        )
+        row: dict[str, Any] = {"type": kind, "labelled": counts["actor"].labelled}
+        for name, key in (("actor", "actor"), ("targets", "targets"), ("commodities", "commodities")):
+            row[f"{name}_p"] = counts[key].precision
+            row[f"{name}_r"] = counts[key].recall
+        dates = Counts()
+        dates.add(counts["valid_from"])
+        dates.add(counts["valid_to"])
+        row["dates_p"], row["dates_r"] = dates.precision, dates.recall
+        rows.append(row)
+    return pd.DataFrame(rows)

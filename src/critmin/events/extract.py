@@ -170,6 +170,7 @@ class _Draft:
     notes: list[str] = field(default_factory=list)
     actor_explicit: bool = True
     flags: set[str] = field(default_factory=set)
+    sent_ids: list[int] = field(default_factory=list)
 
 
 # --- pipeline -------------------------------------------------------------------------------
@@ -681,8 +682,13 @@ def _title(d: _Draft) -> str:
     return f"{who} {words}{to}{tail}"
 
 
-def extract(text: str, *, published: date | None = None, source: str | None = None) -> list[ProposedEvent]:
-    """Propose events stated in a news article or government briefing.
+def extract_rules(
+    text: str, *, published: date | None = None, source: str | None = None
+) -> list[ProposedEvent]:
+    """Propose events by the hand-written rules alone (the extractor before issue 16).
+
+    :func:`extract` uses these rules' drafts, cues and dates as features of its trained models;
+    this function is kept for comparison (``benchmarks/bench_extract.py``) and for the rules' tests.
 
     Parameters
     ----------
@@ -707,9 +713,35 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
     pub = _check(text, published, source)
     if not text.strip():
         return []
+    a = analyse(text, pub)
+    return [_finish(d, pub, source) for d in a.drafts]
+
+
+@dataclass
+class Analysis:
+    """A text as the rules read it: the spaCy doc, its sentences, cues, dates and the rules' drafts.
+
+    ``cues[i]`` are the event types cued by sentence ``i`` (strong cues, after the rules'
+    suppressions); ``dates[i]`` its dates as (role, strength, date, note); each draft's ``sent_ids``
+    are the sentences it absorbed.
+    """
+
+    text: str
+    doc: Any
+    sents: list[Any]
+    cues: list[list[str]]
+    dates: list[list[tuple[str, int, date, str]]]
+    drafts: list[_Draft]
+    published: date | None
+
+
+def analyse(text: str, pub: date | None) -> Analysis:
+    """Run the pipeline and the rules over a text (see :class:`Analysis`)."""
     nlp, strong, weak = _pipeline()
     doc = nlp(_DOTTED_PAIR.sub(" ", text))
     sents = list(doc.sents)
+    all_cues: list[list[str]] = []
+    all_dates: list[list[tuple[str, int, date, str]]] = []
     drafts: list[_Draft] = []
     last_parties: list[str] = []
     last_country = ""
@@ -753,6 +785,8 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
         if negated:
             kinds = [k for k in kinds if k != "export_ban"]
         dates = _sentence_dates(sent, pub)
+        all_cues.append(list(kinds))
+        all_dates.append(dates)
         is_cont = bool(_CONTINUATION.match(sent.text.strip())) and bool(drafts)
         handled = False
         for kind in kinds:
@@ -797,11 +831,13 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
                 draft.targets = _unique(draft.targets + [t for t in targets if t != draft.actor])
             handled = True
             _absorb(draft, said, comms, _dates_for(kind, dates, low, lifting, pub), low)
+            draft.sent_ids.append(i)
         if not handled:
             for kind in weak_kinds + [k for k in kinds if k in RESTRICTIVE]:
                 draft = find(kind, "", [])
                 if draft is not None:
                     _absorb(draft, said, [], dates, low, fill_only=True)
+                    draft.sent_ids.append(i)
                     handled = True
                     break
         previous = text[sents[i - 1].start_char : sents[i - 1].end_char].strip() if i else ""
@@ -810,13 +846,14 @@ def extract(text: str, *, published: date | None = None, source: str | None = No
             if d.type in ("sanction", "sanction_waiver", "travel_advisory"):
                 d.targets = _unique(d.targets + [c for c in _ents_codes(sent) if c != d.actor])
                 d.sentences.append(said)
+                d.sent_ids.append(i)
         if len(sent_countries) >= 2:
             last_parties = sent_countries
         places = _unique([e.ent_id_ for e in _ents(sent, "ORG") + _ents(sent, "GPE")])
         places = places or _unique([e.ent_id_ for e in _ents(sent, "NORP")])
         if places:
             last_country = places[0]
-    return [_finish(d, pub, source) for d in drafts]
+    return Analysis(text, doc, sents, all_cues, all_dates, drafts, pub)
 
 
 def _cue_kinds(kinds: list[str], comms: list[str]) -> list[str]:
@@ -921,3 +958,35 @@ def _finish(d: _Draft, published: date | None, source: str | None) -> ProposedEv
             _unique(d.notes + ([] if d.actor_explicit else ["actor taken from an earlier sentence"]))
         ),
     )
+
+
+def extract(text: str, *, published: date | None = None, source: str | None = None) -> list[ProposedEvent]:
+    """Propose events stated in a news article or government briefing.
+
+    The rules above read the text (entities, cues, dates, their own drafts); trained models
+    (:mod:`critmin.events.model`, shipped in the package, nothing downloaded) decide the event
+    types, actors, targets, commodities and which dates are the validity dates.
+
+    Parameters
+    ----------
+    text : str
+        Plain text; line ends count as sentence ends.
+    published : datetime.date, optional
+        Publication date: the base for relative dates ("on Monday", "26th April this year").
+        Without it, dates lacking a year are left unresolved (and said so in ``notes``).
+    source : str, optional
+        Publisher or file name, copied to each proposal.
+
+    Returns
+    -------
+    list of ProposedEvent
+        In order of first mention, at most one per type.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a str, ``published`` not a date, or ``source`` not a str.
+    """
+    from critmin.events import model
+
+    return model.extract(text, published=published, source=source)

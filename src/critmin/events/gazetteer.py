@@ -213,6 +213,11 @@ _COMMODITY_EXTRA: dict[str, str] = {
     "coltan": "tantalum",
     "platinum group metals": "pgm",
     "PGMs": "pgm",
+    "steel": "iron_steel",
+    "steel products": "iron_steel",
+    "diamonds": "diamond_gem",
+    "rough diamonds": "diamond_gem",
+    "crude oil": "petroleum",
     "critical minerals": CRITICAL_MINERALS,
     "critical mineral": CRITICAL_MINERALS,
     "critical raw materials": CRITICAL_MINERALS,
@@ -234,10 +239,6 @@ _COMMODITY_SKIP = frozenset(
         "pumice and pumicite",
         "iron and steel",
         "sand and gravel",
-        "gold",
-        "silver",
-        "petroleum",
-        "natural gas",
         "phosphorus",
     }
 )

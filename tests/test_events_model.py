@@ -1,0 +1,105 @@
+"""The trained models of event extraction (issue 16): the shipped file, its provenance and training."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from critmin.events import model
+from critmin.events.corpus import Article, Paragraph, load_manifest
+from critmin.events.extract import extract
+
+TEXTS = {
+    "a": "Chile will hold presidential elections on 16 November 2025. Mining investors are watching.",
+    "b": "The US Treasury imposed sanctions on Russia's metals sector on 12 April 2024.",
+    "c": "Peru's election on 6 June 2021 unsettled copper miners.",
+    "d": "The US imposed new sanctions on Iran's mining sector on 3 March 2025, the Treasury said.",
+}
+LABELS = {
+    "a": {"type": "election", "actor": "CHL", "valid_from": "2025-11-16"},
+    "b": {"type": "sanction", "actor": "USA", "targets": ["RUS"], "valid_from": "2024-04-12"},
+    "c": {"type": "election", "actor": "PER", "valid_from": "2021-06-06"},
+    "d": {"type": "sanction", "actor": "USA", "targets": ["IRN"], "valid_from": "2025-03-03"},
+}
+
+
+def _article(key: str, heldout: bool = False) -> Article:
+    label = {"targets": [], "commodities": [], "valid_to": None, **LABELS[key]}
+    return Article(
+        id=key,
+        url="https://example.org/" + key,
+        publisher="test",
+        published=date(2025, 12, 1),
+        title=key,
+        terms="test",
+        heldout=heldout,
+        events=(label,),
+        paragraphs=(Paragraph.of(TEXTS[key]),),
+    )
+
+
+def _examples() -> list[model.Example]:
+    return [model.Example(_article(k), model.read(TEXTS[k], date(2025, 12, 1))) for k in sorted(TEXTS)]
+
+
+def test_the_shipped_models_load_and_name_their_training_command() -> None:
+    shipped = model.shipped_manifest()
+    assert shipped["command"] == model.TRAIN_COMMAND == "critmin events corpus train"
+    models = model.load_models()
+    assert {"type", "actor", "target", "commodity", "valid_from", "valid_to", "params"} <= set(models)
+    assert set(models["types"]) <= set(models["type"])
+
+
+def test_the_shipped_models_were_trained_on_the_tuning_split_only() -> None:
+    shipped = model.shipped_manifest()
+    articles = {a.id: a for a in load_manifest()}
+    trained = {f["id"]: f for f in shipped["trained_on"]}
+    assert trained, "no training fingerprints recorded"
+    assert not [i for i in trained if articles[i].heldout]
+    for ident, prints in trained.items():
+        assert prints == model.fingerprint(articles[ident]), f"{ident}: corpus changed since training"
+    tuning = {a.id for a in model.training_articles(articles.values())}
+    assert set(trained) | set(shipped["tuning_without_text"]) == tuning
+    assert not set(trained) & set(shipped["tuning_without_text"])
+
+
+def test_training_refuses_a_held_out_article() -> None:
+    ex = _examples()
+    ex[0] = model.Example(_article(ex[0].article.id, heldout=True), ex[0].reading)
+    with pytest.raises(ValueError, match="held-out"):
+        model.train(ex)
+    assert [a.id for a in model.training_articles([_article("a", True), _article("b")])] == ["b"]
+
+
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    first, second = model.train(_examples()), model.train(_examples())
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    model.save(first, _examples(), [], tmp_path / "m.json")
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved["models"] == json.loads(json.dumps(first))
+    assert [f["id"] for f in saved["trained_on"]] == ["a", "b", "c", "d"]
+
+
+def test_trained_models_learn_the_small_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "MIN_DF", 1)  # two articles of each type
+    models = model.train(_examples(), {"type_threshold": 0.5})
+    assert models["type"]["election"]["p:elect"] > 0 > models["type"]["sanction"].get("p:elect", 0.0)
+    events = model.predict(models, model.read(TEXTS["c"], date(2025, 12, 1)))
+    assert [(e.type, e.actor) for e in events] == [("election", "PER")]
+
+
+def test_logistic_regression_separates_a_feature() -> None:
+    weights = model.fit_logistic([["bias", "x"], ["bias", "x"], ["bias"], ["bias", "y"]], [1, 1, 0, 0], 0.1)
+    assert weights["x"] > 0 and model.probability(weights, ["bias", "x"]) > 0.8
+    assert model.probability(weights, ["bias", "y"]) < 0.2
+
+
+def test_a_lone_sentence_falls_back_to_the_rules_and_says_so() -> None:
+    events = extract(
+        "China suspended rare earth exports to Japan on 21 September 2010.", published=date(2010, 9, 22)
+    )
+    assert [(e.type, e.actor, e.targets) for e in events] == [("export_ban", "CHN", ("JPN",))]
+    assert "rules alone" in events[0].notes
