@@ -143,7 +143,7 @@ def test_raising_a_suppliers_probability_raises_its_contribution(network, govern
     assert raised.suppliers.set_index("supplier").loc["MYS", "basis"] == "override"
 
 
-def test_batched_engine_equals_a_per_draw_loop(network, governance) -> None:
+def test_batched_engine_matches_a_per_draw_loop_within_tolerance(network, governance) -> None:
     params = CascadeParameters(tolerance=1e-3)
     risk = calibrate(DisruptionModel(), network.nodes, network.exports, network.year, governance)
     asked = np.array([network.index(c) for c in COUNTRIES])
@@ -163,7 +163,8 @@ def test_batched_engine_equals_a_per_draw_loop(network, governance) -> None:
             for d in range(200)
         ]
     )[:, asked]
-    assert np.allclose(batched, looped, rtol=1e-9, atol=1e-6)
+    # the float32 engine: within the tolerance of each draw's initial shock (tests/test_fastcascade.py)
+    assert (np.abs(batched - looped).sum(axis=1) <= (params.tolerance + 1e-5) * shock.sum(axis=1)).all()
 
 
 def test_correlation_keeps_marginals_and_fattens_the_tail(network, governance) -> None:

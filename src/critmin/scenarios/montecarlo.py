@@ -48,7 +48,6 @@ import pandas as pd
 
 from critmin.api import Critmin
 from critmin.metrics import provenance
-from critmin.scenarios.cascade import propagate
 from critmin.scenarios.disruption import (
     DisruptionModel,
     SupplierRisk,
@@ -59,6 +58,7 @@ from critmin.scenarios.disruption import (
     shocks,
 )
 from critmin.scenarios.distributed import Executor, Progress, get_executor
+from critmin.scenarios.fastcascade import SparseFlows, consumption_cut
 from critmin.scenarios.lanes import (
     LaneRisk,
     calibrate_lanes,
@@ -97,6 +97,11 @@ class Job:
     """Tonnes of stock each node holds (``stock_days`` of its apparent consumption), or none."""
     lanes: LaneRisk | None = None
     """The chokepoint closures drawn besides the suppliers' disruptions, or none."""
+    network: SparseFlows = field(init=False, repr=False)
+    """The flows in the sparse float32 form the cascade runs on, built here once per network."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "network", SparseFlows.of(self.flows))
 
     def terms(self, node_open: np.ndarray) -> dict[str, np.ndarray]:
         """The cascade's keyword arguments: the disrupted suppliers' terms, plus the stockpiles."""
@@ -116,8 +121,8 @@ def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
         shock, node_open = shocks(disruptions, job.risk, job.flows, rows)
         if job.lanes is not None and closed is not None and closed[rows].any():
             shock, node_open = closure_shocks(job.lanes, closed[rows], job.flows, shock, node_open)
-        result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
-        losses[rows] = result.consumption_cut[:, job.asked]
+        cut = consumption_cut(job.network, job.consumption, shock, job.params, **job.terms(node_open))
+        losses[rows] = cut[:, job.asked]
     return losses
 
 
@@ -138,8 +143,8 @@ def closure_response(job: Job) -> np.ndarray:
 
 def _asked_cut(job: Job, shock: np.ndarray, node_open: np.ndarray) -> np.ndarray:
     """The asked countries' consumption cut, one row per row of ``shock`` and ``node_open``."""
-    result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
-    return np.asarray(result.consumption_cut[:, job.asked])
+    cut = consumption_cut(job.network, job.consumption, shock, job.params, **job.terms(node_open))
+    return np.asarray(cut[:, job.asked])
 
 
 @dataclass
