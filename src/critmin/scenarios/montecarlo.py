@@ -258,7 +258,7 @@ def run_montecarlo(
     params: CascadeParameters | None = None,
     thresholds: Sequence[float] = THRESHOLDS,
     chunk_size: int = 20_000,
-    batch_size: int = 250,
+    batch_size: int = 500,
     scheduler: str | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
