@@ -62,6 +62,16 @@ def test_numbers_do_not_depend_on_the_order_chunks_run(network, governance, base
     pd.testing.assert_frame_equal(base.summary, backwards.summary)
 
 
+def test_batch_size_does_not_change_a_number(network, governance) -> None:
+    runs = [
+        run_montecarlo(network, COUNTRIES, n=1500, seed=3, governance=governance, chunk_size=70, batch_size=b)
+        for b in (37, 500)
+    ]
+    label = next(iter(runs[0].losses))
+    assert np.array_equal(runs[0].losses[label], runs[1].losses[label])
+    pd.testing.assert_frame_equal(runs[0].contributions, runs[1].contributions)
+
+
 def test_chunk_seed_is_the_spawned_seed_sequence(network, governance) -> None:
     risk = calibrate(DisruptionModel(), network.nodes, network.exports, network.year, governance)
     chunk = sample(risk, 50, seed=3, chunk=2)

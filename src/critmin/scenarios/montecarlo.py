@@ -276,8 +276,8 @@ def run_montecarlo(
         Catalog commodities, when ``source`` is a store; each traded stage is its own network
         unless ``stage`` is given. The year is ``year`` or the latest with trade.
     n, seed
-        Draws per network and the seed; the same ``(seed, chunk_size, batch_size)`` gives the
-        same numbers on any executor.
+        Draws per network and the seed; the same ``(seed, chunk_size)`` gives the same numbers
+        on any executor and with any ``batch_size``.
     model
         Disruption parameters (default :class:`~critmin.scenarios.disruption.DisruptionModel()`).
     governance
@@ -287,7 +287,8 @@ def run_montecarlo(
     thresholds
         Shares of consumption for the probabilities of a loss above them.
     chunk_size, batch_size
-        Draws per task and per call of the batched cascade.
+        Draws per task (each chunk is seeded apart) and per call of the cascade (speed and
+        memory only: a draw's numbers do not depend on its batch).
     scheduler, executor
         A Dask scheduler address, or an executor; default :func:`~critmin.scenarios.distributed.get_executor`.
     progress
