@@ -100,17 +100,24 @@ def consumption_cut(
     np.divide(_F32(1.0), im_open, out=inv_im_open, where=im_open > 0)
     blocked = im_open <= 0
     np.maximum(im_open, _TINY, out=im_open)  # so that exports + imports is never 0
+    stock_left, stock_rows = None, np.zeros(0, dtype=np.intp)
+    if stocks is not None:
+        held = _columns(stocks, draws, n)
+        stock_rows = np.flatnonzero(held.any(axis=1))
+        stock_left = held[stock_rows]
     state = _State(
         rows=np.arange(draws),
         r=_columns(shock, draws, n),
         cut=np.zeros((n, draws), dtype=_F32),
         cons_left=_columns(consumption, draws, n),
         ex_left=_columns(network.exports if export_capacity is None else export_capacity, draws, n),
-        stock_left=None if stocks is None else _columns(stocks, draws, n),
+        stock_left=stock_left,
+        stock_rows=stock_rows,
         node_open=opened,
         im_open=im_open,
         inv_im_open=inv_im_open,
-        no_imports=blocked.astype(_F32) if blocked.any() else None,
+        blocked_rows=np.flatnonzero(blocked.any(axis=1)),
+        no_imports=blocked[blocked.any(axis=1)].astype(_F32),
         threshold=(params.tolerance * shock.sum(axis=1)).astype(_F32),
         full_cut=np.zeros((n, draws), dtype=_F32),
     )
@@ -139,11 +146,15 @@ class _State:
     cons_left: np.ndarray
     ex_left: np.ndarray
     stock_left: np.ndarray | None
+    """``(stock rows, draws)``: what is left of the stocks of the nodes that hold any."""
+    stock_rows: np.ndarray
     node_open: np.ndarray | None
     im_open: np.ndarray
     inv_im_open: np.ndarray
-    no_imports: np.ndarray | None
-    """1.0 where a node has no open supplier to ask for more (None when no node is so)."""
+    blocked_rows: np.ndarray
+    """The nodes that, in some draw, have no open supplier to ask for more (a few on most networks)."""
+    no_imports: np.ndarray
+    """``(blocked rows, draws)``: 1.0 where that node has none in that draw."""
     threshold: np.ndarray
     full_cut: np.ndarray
 
@@ -156,18 +167,17 @@ class _State:
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, value[:, active])
-        if self.no_imports is not None:
-            kept = self.no_imports[:, active]
-            self.no_imports = kept if kept.any() else None
+        self.no_imports = self.no_imports[:, active]
 
 
 def _round(s: _State, network: SparseFlows, absorb: np.float32) -> None:
     """One round on the working arrays, in place (the steps of :func:`critmin.scenarios.cascade._round`)."""
     r = s.r
-    if s.stock_left is not None:
-        take = np.minimum(r, s.stock_left)
+    if s.stock_left is not None and len(s.stock_rows):
+        rows = s.stock_rows
+        take = np.minimum(r[rows], s.stock_left)
         s.stock_left -= take
-        r -= take
+        r[rows] -= take
     absorbed = np.multiply(r, absorb)
     np.minimum(absorbed, s.cons_left, out=absorbed)
     s.cons_left -= absorbed
@@ -178,12 +188,13 @@ def _round(s: _State, network: SparseFlows, absorb: np.float32) -> None:
     np.minimum(to_ex, s.ex_left, out=to_ex)
     np.minimum(to_ex, r, out=to_ex)
     r -= to_ex
-    if s.no_imports is not None:
-        rest = r * s.no_imports
-        forced = np.minimum(rest, s.cons_left)
-        s.cons_left -= forced
-        s.cut += forced
-        r -= rest
+    if len(s.blocked_rows):  # what such a node cannot pass on is absorbed, on its rows only
+        rows = s.blocked_rows
+        rest = r[rows] * s.no_imports
+        forced = np.minimum(rest, s.cons_left[rows])
+        s.cons_left[rows] -= forced
+        s.cut[rows] += forced
+        r[rows] -= rest
     s.ex_left -= to_ex
     r *= s.inv_im_open
     raised = network.flows @ r
