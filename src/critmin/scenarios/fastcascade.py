@@ -18,7 +18,8 @@ consumption cut, which is all the Monte Carlo reads. Three things make it faster
   initial shock (1e-3 in the Monte Carlo). So per draw, the consumption cuts summed over nodes stay
   within ``tolerance`` times the initial shock of the float64 engine's
   (``tests/test_fastcascade.py`` checks it against :func:`critmin.scenarios.reference.propagate_one`).
-  The thresholds and the returned cuts are float64; a cut never exceeds the node's consumption.
+  Each draw's threshold is computed in float64 (then compared in float32) and the cuts are
+  returned as float64; a cut never exceeds the node's consumption.
 
 Each draw's numbers depend only on its own inputs, never on the other draws of the batch (the sparse
 products add each draw's terms in the same order whatever the batch), so batching, chunking and
@@ -100,18 +101,15 @@ def consumption_cut(
     np.divide(_F32(1.0), im_open, out=inv_im_open, where=im_open > 0)
     blocked = im_open <= 0
     np.maximum(im_open, _TINY, out=im_open)  # so that exports + imports is never 0
-    stock_left, stock_rows = None, np.zeros(0, dtype=np.intp)
-    if stocks is not None:
-        held = _columns(stocks, draws, n)
-        stock_rows = np.flatnonzero(held.any(axis=1))
-        stock_left = held[stock_rows]
+    held = np.zeros((n, draws), dtype=_F32) if stocks is None else _columns(stocks, draws, n)
+    stock_rows = np.flatnonzero(held.any(axis=1))
     state = _State(
         rows=np.arange(draws),
         r=_columns(shock, draws, n),
         cut=np.zeros((n, draws), dtype=_F32),
         cons_left=_columns(consumption, draws, n),
         ex_left=_columns(network.exports if export_capacity is None else export_capacity, draws, n),
-        stock_left=stock_left,
+        stock_left=held[stock_rows],
         stock_rows=stock_rows,
         node_open=opened,
         im_open=im_open,
@@ -136,6 +134,10 @@ def consumption_cut(
     return np.minimum(cut, np.broadcast_to(np.asarray(consumption, dtype=float), cut.shape))
 
 
+_PER_DRAW = ("r", "cut", "cons_left", "ex_left", "stock_left", "im_open", "inv_im_open", "no_imports")
+"""The working arrays with a column per active draw (besides ``node_open``, which may be None)."""
+
+
 @dataclass
 class _State:
     """The ``(n, active draws)`` working arrays and the full cut they are written back to."""
@@ -145,7 +147,7 @@ class _State:
     cut: np.ndarray
     cons_left: np.ndarray
     ex_left: np.ndarray
-    stock_left: np.ndarray | None
+    stock_left: np.ndarray
     """``(stock rows, draws)``: what is left of the stocks of the nodes that hold any."""
     stock_rows: np.ndarray
     node_open: np.ndarray | None
@@ -163,17 +165,16 @@ class _State:
         self.full_cut[:, self.rows[~active]] = self.cut[:, ~active]
         self.rows = self.rows[active]
         self.threshold = self.threshold[active]
-        for name in ("r", "cut", "cons_left", "ex_left", "stock_left", "node_open", "im_open", "inv_im_open"):
-            value = getattr(self, name)
-            if value is not None:
-                setattr(self, name, value[:, active])
-        self.no_imports = self.no_imports[:, active]
+        for name in _PER_DRAW:
+            setattr(self, name, getattr(self, name)[:, active])
+        if self.node_open is not None:
+            self.node_open = self.node_open[:, active]
 
 
 def _round(s: _State, network: SparseFlows, absorb: np.float32) -> None:
     """One round on the working arrays, in place (the steps of :func:`critmin.scenarios.cascade._round`)."""
     r = s.r
-    if s.stock_left is not None and len(s.stock_rows):
+    if len(s.stock_rows):
         rows = s.stock_rows
         take = np.minimum(r[rows], s.stock_left)
         s.stock_left -= take
