@@ -62,6 +62,16 @@ def test_numbers_do_not_depend_on_the_order_chunks_run(network, governance, base
     pd.testing.assert_frame_equal(base.summary, backwards.summary)
 
 
+def test_batch_size_does_not_change_a_number(network, governance) -> None:
+    runs = [
+        run_montecarlo(network, COUNTRIES, n=1500, seed=3, governance=governance, chunk_size=70, batch_size=b)
+        for b in (37, 500)
+    ]
+    label = next(iter(runs[0].losses))
+    assert np.array_equal(runs[0].losses[label], runs[1].losses[label])
+    pd.testing.assert_frame_equal(runs[0].contributions, runs[1].contributions)
+
+
 def test_chunk_seed_is_the_spawned_seed_sequence(network, governance) -> None:
     risk = calibrate(DisruptionModel(), network.nodes, network.exports, network.year, governance)
     chunk = sample(risk, 50, seed=3, chunk=2)
@@ -143,7 +153,7 @@ def test_raising_a_suppliers_probability_raises_its_contribution(network, govern
     assert raised.suppliers.set_index("supplier").loc["MYS", "basis"] == "override"
 
 
-def test_batched_engine_equals_a_per_draw_loop(network, governance) -> None:
+def test_batched_engine_matches_a_per_draw_loop_within_tolerance(network, governance) -> None:
     params = CascadeParameters(tolerance=1e-3)
     risk = calibrate(DisruptionModel(), network.nodes, network.exports, network.year, governance)
     asked = np.array([network.index(c) for c in COUNTRIES])
@@ -163,7 +173,8 @@ def test_batched_engine_equals_a_per_draw_loop(network, governance) -> None:
             for d in range(200)
         ]
     )[:, asked]
-    assert np.allclose(batched, looped, rtol=1e-9, atol=1e-6)
+    # the float32 engine: within the tolerance of each draw's initial shock (tests/test_fastcascade.py)
+    assert (np.abs(batched - looped).sum(axis=1) <= (params.tolerance + 1e-5) * shock.sum(axis=1)).all()
 
 
 def test_correlation_keeps_marginals_and_fattens_the_tail(network, governance) -> None:

@@ -138,7 +138,7 @@ def test_a_chokepoint_no_flow_passes_changes_nothing(network) -> None:
         )
 
 
-def test_batched_closures_equal_a_per_draw_loop(network, governance) -> None:
+def test_batched_closures_match_a_per_draw_loop_within_tolerance(network, governance) -> None:
     params = CascadeParameters(tolerance=1e-3)
     model = DisruptionModel(chokepoint_probabilities={"hormuz": 0.4, "suez": 0.4, "malacca": 0.4})
     risk = calibrate(model, network.nodes, network.exports, network.year, governance)
@@ -161,7 +161,9 @@ def test_batched_closures_equal_a_per_draw_loop(network, governance) -> None:
             for s, o in rows
         ]
     )[:, asked]
-    assert np.allclose(batched, looped, rtol=1e-9, atol=1e-6)
+    shocked = np.array([s[0].sum() for s, _ in rows])
+    # the float32 engine: within the tolerance of each draw's initial shock (tests/test_fastcascade.py)
+    assert (np.abs(batched - looped).sum(axis=1) <= (params.tolerance + 1e-5) * shocked).all()
 
 
 def test_two_closures_cost_at_least_the_larger_and_at_most_the_sum(network) -> None:

@@ -55,7 +55,7 @@ def heap_temporaries() -> Iterator[None]:
     """Let glibc serve the cascade's temporaries from the heap inside the block, where Dask stopped it.
 
     Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``; setting it turns off glibc's
-    adaptive mmap threshold, so every array above 128 KiB (a batch of 250 draws on 144 nodes is
+    adaptive mmap threshold, so every array above 128 KiB (a float32 batch of 500 draws on 144 nodes is
     288 KiB) is mapped and unmapped on each NumPy operation, page faults included: the cascade ran
     about 4x slower. Inside the block the thresholds are raised (mmap above 64 MiB, trim above
     256 MiB); on leaving they are set back to the environment's value and glibc's 128 KiB, and freed

@@ -29,10 +29,13 @@ and network, over the :math:`N` draws:
 Draws are generated in chunks of ``chunk_size`` draws (chunk ``c`` seeded by
 ``SeedSequence(seed).spawn(n_chunks)[c]``) and propagated in batches of ``batch_size``; both are
 parameters of the call, not of the machine, so the numbers are the same in-process and on Dask
-(:mod:`critmin.scenarios.distributed`). A chunk returns only the losses of the asked countries
-(``8 N`` bytes per country and network: 64 MB for 8 countries at a million draws); for the
-contributions, the disruptions are drawn again from the same seeds, a chunk at a time, which costs
-little next to the cascade, so neither the tasks nor the results hold a draws × suppliers array.
+(:mod:`critmin.scenarios.distributed`). The cascade is :func:`critmin.scenarios.fastcascade.consumption_cut`
+(float32 on sparse flows, within the tolerance of the float64 engine; each draw's numbers do not
+depend on its batch). A chunk returns the losses of the asked countries (``8 N`` bytes per country
+and network: 64 MB for 8 countries at a million draws) and its disruptions as sparse entries
+(:class:`Sources`, 16 bytes a hit: about 120 MB at a million draws on the rare-earth network), which
+the contributions read rather than drawing them again; no task or result holds a draws × suppliers
+array. The response cascades :math:`R` run once per network, as tasks beside the chunks.
 """
 
 from __future__ import annotations
@@ -48,7 +51,6 @@ import pandas as pd
 
 from critmin.api import Critmin
 from critmin.metrics import provenance
-from critmin.scenarios.cascade import propagate
 from critmin.scenarios.disruption import (
     DisruptionModel,
     SupplierRisk,
@@ -59,6 +61,7 @@ from critmin.scenarios.disruption import (
     shocks,
 )
 from critmin.scenarios.distributed import Executor, Progress, get_executor
+from critmin.scenarios.fastcascade import SparseFlows, consumption_cut
 from critmin.scenarios.lanes import (
     LaneRisk,
     calibrate_lanes,
@@ -97,6 +100,11 @@ class Job:
     """Tonnes of stock each node holds (``stock_days`` of its apparent consumption), or none."""
     lanes: LaneRisk | None = None
     """The chokepoint closures drawn besides the suppliers' disruptions, or none."""
+    network: SparseFlows = field(init=False, repr=False)
+    """The flows in the sparse float32 form the cascade runs on, built here once per network."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "network", SparseFlows.of(self.flows))
 
     def terms(self, node_open: np.ndarray) -> dict[str, np.ndarray]:
         """The cascade's keyword arguments: the disrupted suppliers' terms, plus the stockpiles."""
@@ -106,8 +114,25 @@ class Job:
         return terms
 
 
-def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
-    """Losses ``(size, asked countries)`` of chunk ``chunk``, propagated in batches of ``job.batch_size``."""
+@dataclass(frozen=True)
+class Sources:
+    """A chunk's disruptions, sparse: one entry per (draw, source) hit, suppliers then chokepoints.
+
+    Returned with the chunk's losses so that the CVaR contributions read them instead of drawing
+    them again (drawing was about a fifth of a run); 16 bytes a hit, against the losses' 8 bytes a
+    draw and country.
+    """
+
+    draw: np.ndarray
+    """Draw of each entry, within the chunk (int32)."""
+    source: np.ndarray
+    """Supplier position (into :attr:`SupplierRisk.nodes`), or suppliers + chokepoint position (int32)."""
+    severity: np.ndarray
+    """Share of the supplier's exports withheld (1 for a closure)."""
+
+
+def run_chunk(job: Job, chunk: int, size: int) -> tuple[np.ndarray, Sources]:
+    """Losses ``(size, asked countries)`` of chunk ``chunk`` and its disruptions, in batches."""
     disruptions = sample(job.risk, size, job.seed, chunk)
     closed = sample_closures(job.lanes, size, job.seed, chunk) if job.lanes else None
     losses = np.empty((size, len(job.asked)))
@@ -116,9 +141,37 @@ def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
         shock, node_open = shocks(disruptions, job.risk, job.flows, rows)
         if job.lanes is not None and closed is not None and closed[rows].any():
             shock, node_open = closure_shocks(job.lanes, closed[rows], job.flows, shock, node_open)
-        result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
-        losses[rows] = result.consumption_cut[:, job.asked]
-    return losses
+        cut = consumption_cut(job.network, job.consumption, shock, job.params, **job.terms(node_open))
+        losses[rows] = cut[:, job.asked]
+    sources = Sources(disruptions.draw, disruptions.supplier, disruptions.severity)
+    if closed is not None:
+        shut_draw, shut = np.nonzero(closed)
+        sources = Sources(
+            np.concatenate([sources.draw, shut_draw.astype(np.int32)]),
+            np.concatenate([sources.source, (len(job.risk.nodes) + shut).astype(np.int32)]),
+            np.concatenate([sources.severity, np.ones(len(shut))]),
+        )
+    return losses, sources
+
+
+def simulate_chunk(job: Job, chunk: int, size: int) -> np.ndarray:
+    """Losses ``(size, asked countries)`` of chunk ``chunk`` (:func:`run_chunk` without the disruptions)."""
+    return run_chunk(job, chunk, size)[0]
+
+
+RESPONSE = "response"
+DRAWS = "draws"
+
+
+def run_task(job: Job, part: str, chunk: int, size: int) -> Any:
+    """One task of a run: a chunk's :func:`run_chunk`, or (``part == RESPONSE``) the job's responses.
+
+    The responses are :func:`response_matrix` then :func:`closure_response`, one row per source;
+    they run as tasks beside the chunks, so that a cluster computes them in parallel.
+    """
+    if part == RESPONSE:
+        return np.concatenate([response_matrix(job), closure_response(job)])
+    return run_chunk(job, chunk, size)
 
 
 def response_matrix(job: Job) -> np.ndarray:
@@ -138,8 +191,8 @@ def closure_response(job: Job) -> np.ndarray:
 
 def _asked_cut(job: Job, shock: np.ndarray, node_open: np.ndarray) -> np.ndarray:
     """The asked countries' consumption cut, one row per row of ``shock`` and ``node_open``."""
-    result = propagate(job.flows, job.consumption, shock, job.params, **job.terms(node_open))
-    return np.asarray(result.consumption_cut[:, job.asked])
+    cut = consumption_cut(job.network, job.consumption, shock, job.params, **job.terms(node_open))
+    return np.asarray(cut[:, job.asked])
 
 
 @dataclass
@@ -205,7 +258,7 @@ def run_montecarlo(
     params: CascadeParameters | None = None,
     thresholds: Sequence[float] = THRESHOLDS,
     chunk_size: int = 20_000,
-    batch_size: int = 250,
+    batch_size: int = 500,
     scheduler: str | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
@@ -223,8 +276,8 @@ def run_montecarlo(
         Catalog commodities, when ``source`` is a store; each traded stage is its own network
         unless ``stage`` is given. The year is ``year`` or the latest with trade.
     n, seed
-        Draws per network and the seed; the same ``(seed, chunk_size, batch_size)`` gives the
-        same numbers on any executor.
+        Draws per network and the seed; the same ``(seed, chunk_size)`` gives the same numbers
+        on any executor and with any ``batch_size``.
     model
         Disruption parameters (default :class:`~critmin.scenarios.disruption.DisruptionModel()`).
     governance
@@ -234,7 +287,8 @@ def run_montecarlo(
     thresholds
         Shares of consumption for the probabilities of a loss above them.
     chunk_size, batch_size
-        Draws per task and per call of the batched cascade.
+        Draws per task (each chunk is seeded apart) and per call of the cascade (speed and
+        memory only: a draw's numbers do not depend on its batch).
     scheduler, executor
         A Dask scheduler address, or an executor; default :func:`~critmin.scenarios.distributed.get_executor`.
     progress
@@ -278,10 +332,12 @@ def run_montecarlo(
             f"chokepoint_probabilities/chokepoint_days: no flow of the networks passes {', '.join(unpassed)}"
         )
     chunks = [(start, min(chunk_size, n - start)) for start in range(0, n, chunk_size)]
-    tasks = [(i, c, size) for i in range(len(jobs)) for c, (_, size) in enumerate(chunks)]
+    tasks = _tasks(jobs, chunks)
     runner = executor or get_executor(scheduler)
     runnable = [_runnable(job) for job in jobs]
-    results = runner.map(simulate_chunk, runnable, tasks, weights=[t[2] for t in tasks], progress=progress)
+    weights = [t[3] for t in tasks]
+    done = runner.map(run_task, runnable, tasks, weights=weights, progress=_on_draws(progress))
+    results = {(task[0], task[1], task[2]): out for task, out in zip(tasks, done, strict=True)}
     parameters: dict[str, Any] = {
         "draws": n,
         "seed": seed,
@@ -297,14 +353,16 @@ def run_montecarlo(
     summaries, contributions, suppliers, lanes_frames, losses = [], [], [], [], {}
     for i, (net, job) in enumerate(zip(networks, jobs, strict=True)):
         loss = np.zeros((n, len(wanted)))
-        loss[:, job.asked >= 0] = np.concatenate([results[k] for k, task in enumerate(tasks) if task[0] == i])
+        loss[:, job.asked >= 0] = np.concatenate([results[i, DRAWS, c][0] for c in range(len(chunks))])
+        sources = [results[i, DRAWS, c][1] for c in range(len(chunks))]
         head: dict[str, Any] = {"network": labels[i], "commodity": net.commodity, "stage": net.stage}
         head["year"] = net.year
         prov = provenance.join(
             [net.provenance, job.risk.provenance, job.lanes.provenance if job.lanes else ""]
         )
         table = _risk_table(wanted, job, net.consumption, loss, thresholds)
-        contrib = _contribution_table(wanted, job, net.exports, loss, chunks, table)
+        response = results[i, RESPONSE, 0]
+        contrib = _contribution_table(wanted, job, net.exports, loss, chunks, sources, response, table)
         for key in ("draws", "seed", "tolerance", "absorb_share", "rho"):
             table[key] = parameters[key]
         summaries.append(table.assign(**head, provenance=prov))
@@ -332,6 +390,36 @@ def _check(n: int, chunk_size: int, batch_size: int, thresholds: Sequence[float]
     bad = [t for t in thresholds if not 0 <= t <= 1]
     if bad:
         raise ScenarioError(f"thresholds must be shares of consumption in [0, 1], not {bad}")
+
+
+def _tasks(jobs: list[Job], chunks: list[tuple[int, int]]) -> list[tuple[int, str, int, int]]:
+    """``(job, part, chunk, size)``: each job's responses and chunks, the costliest first.
+
+    A task's cost is taken as its draws times its network's links (the response tasks, whose
+    full stops take the most rounds, go first); on a cluster, starting the long tasks first
+    keeps both workers busy to the end when small and large networks are mixed.
+    """
+    tasks = [(i, RESPONSE, 0, 0) for i in range(len(jobs))]
+    tasks += [(i, DRAWS, c, size) for i in range(len(jobs)) for c, (_, size) in enumerate(chunks)]
+
+    def cost(task: tuple[int, str, int, int]) -> tuple[bool, int]:
+        return task[1] != RESPONSE, -task[3] * jobs[task[0]].network.flows.nnz
+
+    return sorted(tasks, key=cost)
+
+
+def _on_draws(progress: Progress | None) -> Progress | None:
+    """``progress``, called only when more draws are done (a response task finishing adds none)."""
+    if progress is None:
+        return None
+    reported = [0]
+
+    def report(done: int, total: int) -> None:
+        if done > reported[0]:
+            reported[0] = done
+            progress(done, total)
+
+    return report
 
 
 def _runnable(job: Job) -> Job:
@@ -383,43 +471,36 @@ def _contribution_table(
     exports: np.ndarray,
     loss: np.ndarray,
     chunks: list[tuple[int, int]],
+    sources: list[Sources],
+    responses: np.ndarray,
     table: pd.DataFrame,
 ) -> pd.DataFrame:
     """Each source's contribution to each asked country's CVaR95 (rows with a positive one).
 
     Sources are the suppliers and, when the model draws closures, the chokepoints (after the
-    suppliers, with severity 1 and their closure's tonnes as what they withhold). The chunks'
-    draws are drawn again here (the same seeds give the same draws; drawing them is cheap next to
-    the cascade) rather than kept from the run, and read one chunk at a time.
+    suppliers, with severity 1 and their closure's tonnes as what they withhold); ``sources`` holds
+    each chunk's disruptions and ``responses`` the asked countries' losses under each source alone
+    (:func:`run_task`), read one chunk at a time.
     """
     present = np.flatnonzero(job.asked >= 0)
     lanes = job.lanes
     suppliers = len(job.risk.nodes)
-    sources = suppliers + (len(lanes.ids) if lanes else 0)
-    response = np.zeros((sources, len(wanted)))
-    runnable = _runnable(job)
-    response[:suppliers, present] = response_matrix(runnable)
-    response[suppliers:, present] = closure_response(runnable)
+    count = suppliers + (len(lanes.ids) if lanes else 0)
+    response = np.zeros((count, len(wanted)))
+    response[:, present] = responses
     withheld = np.concatenate([exports[job.risk.nodes], lanes.tonnes if lanes else np.zeros(0)])
     tails = {c: _tail(loss[:, c]) for c in present}
     position = {c: np.full(len(loss), -1, dtype=np.int64) for c in present}
     for c in present:
         position[c][tails[c]] = np.arange(len(tails[c]))
-    amounts = np.zeros((sources, len(wanted)))
-    for chunk, (start, size) in enumerate(chunks):
-        drawn = sample(job.risk, size, job.seed, chunk)
-        draw, source, severity = drawn.draw.astype(np.int64), drawn.supplier.astype(np.int64), drawn.severity
-        if lanes is not None:
-            shut_draw, shut = np.nonzero(sample_closures(lanes, size, job.seed, chunk))
-            draw = np.concatenate([draw, shut_draw])
-            source = np.concatenate([source, suppliers + shut])
-            severity = np.concatenate([severity, np.ones(len(shut))])
-        draw = draw + start
+    amounts = np.zeros((count, len(wanted)))
+    for (start, _), drawn in zip(chunks, sources, strict=True):
+        draw = drawn.draw.astype(np.int64) + start
+        entries = (drawn.source.astype(np.int64), drawn.severity)
         for c in present:
-            entries = (source, severity)
             amounts[:, c] += _allocate(loss[:, c], draw, position[c][draw], entries, response[:, c], withheld)
     names = [*job.risk.codes, *(lanes.ids if lanes else ())]
-    kinds = np.array(["supplier"] * suppliers + ["chokepoint"] * (sources - suppliers))
+    kinds = np.array(["supplier"] * suppliers + ["chokepoint"] * (count - suppliers))
     probability = np.concatenate([job.risk.probability, lanes.probability if lanes else np.zeros(0)])
     severity_mean = np.concatenate([job.risk.severity_mean, lanes.fraction if lanes else np.zeros(0)])
     frames = []
