@@ -4,17 +4,19 @@ One year of trade arrives as :class:`Chunk` s of pair-level flows whose importer
 are already integer keys into a dense ``country × group`` space (``key = country * n_groups +
 group``, countries being the sorted labels, ``WLD`` among them). :func:`year_columns` reduces them
 to the summary columns of every (importer, group) present, in key order, which is the output's
-order ``importer, commodity, stage``; the ``WLD`` rows are placed where that label sorts.
+order ``importer, commodity, stage``; the ``WLD`` rows are computed into the ``WLD`` block of
+the same arrays, so they come out in place, through the same formulas.
 
 Why this layout: BACI rows come sorted by exporter and importer, so consecutive rows of a pair
 fall inside one country's block of ``n_groups`` slots and the scattered sums
 (``np.bincount``) stay in cache; flat keys in ascending order are already the output order.
-Sums are float64 whatever the input's dtype.
+Sums are float64 whatever the input's float dtype (``np.bincount`` accumulates in double).
 
-Two passes over the chunks: the totals decide each group's basis (quantity or value), which the
-attributed weights need. The top supplier of a group is kept per chunk (``np.fmax.at``, then the
-smallest exporter key among the rows that reach it) and merged into the year's, so no third pass
-re-reads the rows.
+Two passes: the totals decide each group's basis (quantity or value), which the attributed
+weights need; pass 1 keeps each chunk's keys, exporters and numbers (views of float32 input where
+it can), so pass 2 does not translate the rows again. The top supplier of a group is kept per
+chunk (``np.fmax.at``, then the smallest exporter key among the rows that reach it) and merged
+into the year's, so no third pass re-reads the rows.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ class Chunk:
     imports: np.ndarray  # intp key: importer * n_groups + group
     exports: np.ndarray  # intp key: exporter * n_groups + group
     exporter: np.ndarray  # exporter label code
-    value: np.ndarray  # USD, float64
-    quantity: np.ndarray  # tonnes, float64, 0 where unknown
+    value: np.ndarray  # USD (any float dtype: sums are float64)
+    quantity: np.ndarray  # tonnes, 0 where unknown
     value_with_quantity: np.ndarray  # USD on rows with a quantity
     rows_with_quantity: np.ndarray  # number of rows with a quantity (bool for single rows)
 
@@ -82,8 +84,19 @@ class _Totals:
     ex_rows_q: np.ndarray
 
 
-def _totals(load: Loader, size: int) -> _Totals:
+@dataclass(frozen=True)
+class _Flows:
+    """What pass 2 needs of a chunk, kept from pass 1 (about 14 bytes a row for float32 input)."""
+
+    imports: np.ndarray
+    exporter: np.ndarray
+    value: np.ndarray
+    quantity: np.ndarray
+
+
+def _totals(load: Loader, size: int) -> tuple[_Totals, list[_Flows]]:
     sums: list[np.ndarray | None] = [None] * 8
+    kept = []
     for c in load():
         packed = 1.0 + PACK * c.rows_with_quantity
         for i, (index, weights) in enumerate(
@@ -99,7 +112,8 @@ def _totals(load: Loader, size: int) -> _Totals:
             )
         ):
             sums[i] = _add(sums[i], index, weights, size)
-    return _Totals(*(s if s is not None else np.zeros(size) for s in sums))
+        kept.append(_Flows(c.imports, c.exporter, c.value, c.quantity))
+    return _Totals(*(s if s is not None else np.zeros(size) for s in sums)), kept
 
 
 @dataclass
@@ -116,8 +130,9 @@ class _Weights:
 
 
 def _weights(
-    load: Loader, by_quantity: np.ndarray, layout: Layout, weak: np.ndarray, scored: np.ndarray
+    flows: list[_Flows], by_quantity: np.ndarray, layout: Layout, weak: np.ndarray, scored: np.ndarray
 ) -> _Weights:
+    """Pass 2 over the flows kept by pass 1 (each chunk is dropped once summed)."""
     size, none = layout.size, layout.n_labels
     sums: list[np.ndarray | None] = [None] * 5
     biggest = np.zeros(size)
@@ -126,22 +141,19 @@ def _weights(
     chunk_top = np.empty(size, dtype=np.int64)
     any_aggregate, any_weak, all_scored = layout.is_aggregate.any(), weak.any(), scored.all()
     weak_factor, unscored_factor = weak.astype(np.float64), (~scored).astype(np.float64)
-    for c in load():
-        w = np.where(by_quantity[c.imports], c.quantity, c.value)
+    while flows:
+        c = flows.pop(0)
+        w = np.where(by_quantity[c.imports], c.quantity, c.value).astype(np.float64, copy=False)
         if any_aggregate:
             w[layout.is_aggregate[c.exporter]] = 0.0
         positive = w > 0
-        for i, (weights, wanted) in enumerate(
-            (
-                (w, True),
-                (w * w, True),
-                (positive, True),
-                (w * weak_factor[c.exporter], any_weak),
-                (w * unscored_factor[c.exporter], not all_scored),
-            )
-        ):
-            if wanted:
-                sums[i] = _add(sums[i], c.imports, weights, size)
+        sums[0] = _add(sums[0], c.imports, w, size)
+        sums[1] = _add(sums[1], c.imports, w * w, size)
+        sums[2] = _add(sums[2], c.imports, positive, size)
+        if any_weak:
+            sums[3] = _add(sums[3], c.imports, w * weak_factor[c.exporter], size)
+        if not all_scored:
+            sums[4] = _add(sums[4], c.imports, w * unscored_factor[c.exporter], size)
         # this chunk's largest weight per group, and the smallest exporter reaching it
         chunk_big.fill(0.0)
         np.fmax.at(chunk_big, c.imports, w)
@@ -168,23 +180,29 @@ def year_columns(
 ) -> dict[str, np.ndarray]:
     """The summary columns of one year, in key order (``importer`` label code, ``group``, ...).
 
+    With ``world`` the ``WLD`` rows are among them, in the ``WLD`` block of the key space.
+
     ``weak`` and ``scored`` are bool per label (the supplier's governance this year); ``top`` is
     the top supplier's label code (``n_labels`` where there is none).
     """
     n_g = layout.n_groups
-    t = _totals(load, layout.size)
+    t, flows = _totals(load, layout.size)
+    world_value = t.ex_value.reshape(layout.n_labels, n_g).sum(axis=0)
+    world_quantity = t.ex_quantity.reshape(layout.n_labels, n_g).sum(axis=0)
+    if world:
+        _world_totals(t, layout, world_value, world_quantity)
     with np.errstate(divide="ignore", invalid="ignore"):
         coverage = t.covered / t.value
     by_quantity = (coverage >= min_coverage) & (t.quantity > 0)
-    w = _weights(load, by_quantity, layout, weak, scored)
+    w = _weights(flows, by_quantity, layout, weak, scored)
 
     present_mask = t.packed > 0
     present_mask.reshape(layout.n_labels, n_g)[layout.is_aggregate] = False
+    if world:
+        _world_weights(t, w, layout, by_quantity, weak, scored)
+        present_mask[_block(layout, layout.world)] = world_value > 0
     p = np.flatnonzero(present_mask)
     group = p % n_g
-    ex_value = t.ex_value.reshape(layout.n_labels, n_g)
-    world_value = ex_value.sum(axis=0)
-    world_quantity = t.ex_quantity.reshape(layout.n_labels, n_g).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         by_q = by_quantity[p]
         total = np.where(by_q, t.quantity[p], t.value[p])
@@ -193,9 +211,10 @@ def year_columns(
         exports_usd = t.ex_value[p]
         exports_t = np.where(t.ex_rows_q[p] > 0, t.ex_quantity[p], np.nan)
         top = w.top[p]
-        columns = {
+        return {
             "importer": p // n_g,
             "group": group,
+            "year": np.full(len(p), year, dtype=np.int64),
             "by_quantity": by_q,
             "imports_usd": t.value[p],
             "imports_t": imports_t,
@@ -213,62 +232,49 @@ def year_columns(
             "world_share_usd": t.value[p] / world_value[group],
             "world_share_t": imports_t / world_quantity[group],
         }
-    if not world:
-        return _with_year(columns, year)
-    world_rows = _world_rows(t, layout, weak, scored, min_coverage)
-    split = int(np.searchsorted(p, layout.world * n_g))
-    merged = {
-        name: np.concatenate([values[:split], world_rows[name], values[split:]])
-        for name, values in columns.items()
-    }
-    return _with_year(merged, year)
 
 
-def _with_year(columns: dict[str, np.ndarray], year: int) -> dict[str, np.ndarray]:
-    columns["year"] = np.full(len(columns["group"]), year, dtype=np.int64)
-    return columns
+def _block(layout: Layout, label: int) -> slice:
+    """The dense keys of one country label (one slot per group)."""
+    return slice(label * layout.n_groups, (label + 1) * layout.n_groups)
 
 
-def _world_rows(
-    t: _Totals, layout: Layout, weak: np.ndarray, scored: np.ndarray, min_coverage: float
-) -> dict[str, np.ndarray]:
-    """The ``WLD`` rows: all importers together, suppliers = exporters (a dense country × group matrix)."""
+def _world_totals(t: _Totals, layout: Layout, world_value: np.ndarray, world_quantity: np.ndarray) -> None:
+    """Write the world's import totals (all importers together) into the ``WLD`` block of pass 1.
+
+    The ``WLD`` rows then come out of the same formulas as every importer's; their exports are
+    not defined (NaN).
+    """
     shape = (layout.n_labels, layout.n_groups)
+    block = _block(layout, layout.world)
+    rows_q = t.ex_rows_q.reshape(shape).sum(axis=0)
+    t.value[block] = world_value
+    t.quantity[block] = world_quantity
+    t.covered[block] = t.ex_covered.reshape(shape).sum(axis=0)
+    t.packed[block] = (world_value > 0) + PACK * (rows_q > 0)
+
+
+def _world_weights(
+    t: _Totals, w: _Weights, layout: Layout, by_quantity: np.ndarray, weak: np.ndarray, scored: np.ndarray
+) -> None:
+    """Write the world's supplier sums into the ``WLD`` block of pass 2: suppliers = exporters.
+
+    A dense ``country × group`` matrix of the exporters' weights (aggregates weigh nothing); the
+    top supplier is the first largest, i.e. the alphabetically first country among ties.
+    """
+    shape = (layout.n_labels, layout.n_groups)
+    block = _block(layout, layout.world)
     v = t.ex_value.reshape(shape)
     q = t.ex_quantity.reshape(shape)
-    tot_v = v.sum(axis=0)
-    tot_q = q.sum(axis=0)
-    rows_q = t.ex_rows_q.reshape(shape).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        coverage = t.ex_covered.reshape(shape).sum(axis=0) / tot_v
-        by_q = (coverage >= min_coverage) & (tot_q > 0)
-        wa = np.where(layout.is_aggregate[:, None], 0.0, np.where(by_q[None, :], q, v))
-        att_w = wa.sum(axis=0)
-        tot_w = np.where(by_q, tot_q, tot_v)
-        top = np.argmax(wa, axis=0)
-        top_w = wa[top, np.arange(layout.n_groups)]
-        top = np.where(top_w > 0, top, layout.n_labels)
-        present = np.flatnonzero(tot_v > 0)
-        imports_t = np.where(rows_q > 0, tot_q, np.nan)
-        n = len(present)
-        nothing = np.full(n, np.nan)
-        return {
-            "importer": np.full(n, layout.world, dtype=np.int64),
-            "group": present,
-            "by_quantity": by_q[present],
-            "imports_usd": tot_v[present],
-            "imports_t": imports_t[present],
-            "quantity_coverage": coverage[present],
-            "exports_usd": nothing,
-            "exports_t": nothing,
-            "exports_quantity_coverage": nothing,
-            "suppliers": (wa > 0).sum(axis=0)[present].astype(np.int64),
-            "hhi": np.where(att_w > 0, (wa**2).sum(axis=0) / att_w**2, np.nan)[present],
-            "top": top[present],
-            "top1_share": np.where(top_w > 0, top_w, np.nan)[present] / tot_w[present],
-            "share_unattributed": 1.0 - att_w[present] / tot_w[present],
-            "share_weak_governance": (wa * weak[:, None]).sum(axis=0)[present] / tot_w[present],
-            "governance_coverage": (wa * scored[:, None]).sum(axis=0)[present] / att_w[present],
-            "world_share_usd": np.ones(n),
-            "world_share_t": imports_t[present] / tot_q[present],
-        }
+    wa = np.where(layout.is_aggregate[:, None], 0.0, np.where(by_quantity[block][None, :], q, v))
+    top = np.argmax(wa, axis=0)
+    top_w = wa[top, np.arange(layout.n_groups)]
+    w.attributed[block] = wa.sum(axis=0)
+    w.squares[block] = (wa**2).sum(axis=0)
+    w.suppliers[block] = (wa > 0).sum(axis=0)
+    w.weak[block] = (wa * weak[:, None]).sum(axis=0)
+    w.unscored[block] = (wa * ~scored[:, None]).sum(axis=0)
+    w.biggest[block] = top_w
+    w.top[block] = np.where(top_w > 0, top, layout.n_labels)
+    t.ex_value[block] = np.nan
+    t.ex_rows_q[block] = 0.0

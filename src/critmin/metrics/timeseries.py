@@ -103,9 +103,12 @@ class _Tags:
         return [max(len(labels), 1) for _, labels in self.parts]
 
     def codes(self, rows: slice | np.ndarray) -> np.ndarray:
-        combined = np.zeros(len(self.parts[0][0][rows]), dtype=np.int64)
+        combined: np.ndarray | int = 0
         for (codes, _labels), size in zip(self.parts, self.sizes, strict=True):
-            combined = combined * size + codes[rows]
+            if size > 1:  # a part with one label adds nothing (the usual single vintage)
+                combined = combined * size + codes[rows].astype(np.int64)
+        if isinstance(combined, int):
+            return np.zeros(len(self.parts[0][0][rows]), dtype=np.int64)
         return combined
 
     @property
@@ -241,6 +244,12 @@ def _plan(
     )
 
 
+def _floats(column: pd.Series) -> np.ndarray:
+    """A numeric column as a float array (float32 and float64 as they are, anything else float64)."""
+    values = column.to_numpy()
+    return values if values.dtype.kind == "f" else column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _year_rows(plan: _Plan, year: int) -> slice | np.ndarray:
     """The rows of one year: a slice when they are contiguous (trade sorted by year)."""
     rows = np.flatnonzero(plan.year_of_row == year)
@@ -255,16 +264,15 @@ def _loader(plan: _Plan, rows: slice | np.ndarray) -> Loader:
     With one HS code per commodity each row is a pair and rows are read in chunks of
     :data:`CHUNK_ROWS` (bounded memory); otherwise the year's rows are summed to pairs at once.
     """
-    value_all = plan.trade["value_usd"].to_numpy()
-    quantity_all = plan.trade["quantity_t"].to_numpy()
+    value_all = _floats(plan.trade["value_usd"])
+    quantity_all = _floats(plan.trade["quantity_t"])
     idx = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
     count = len(idx)
 
     def read(part: slice | np.ndarray) -> Chunk:
         group = plan.code_lut[plan.hs_codes[part]]
         exp_codes, imp_codes = plan.exp_codes[part], plan.imp_codes[part]
-        value = value_all[part].astype(np.float64)
-        quantity = quantity_all[part].astype(np.float64)
+        value, quantity = value_all[part], quantity_all[part]
         if not plan.all_mapped:
             keep = group >= 0
             group, exp_codes, imp_codes = group[keep], exp_codes[keep], imp_codes[keep]
@@ -274,7 +282,8 @@ def _loader(plan: _Plan, rows: slice | np.ndarray) -> Loader:
         exports = plan.exp_offset[exp_codes]
         exports += group
         has_q = ~np.isnan(quantity)
-        quantity[~has_q] = 0.0
+        # multiplying by 0/1 and selecting are exact in the input's float dtype
+        quantity = np.where(has_q, quantity, 0)
         return Chunk(imports, exports, plan.exp_lut[exp_codes], value, quantity, value * has_q, has_q)
 
     if plan.multi:
