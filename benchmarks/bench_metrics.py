@@ -46,6 +46,7 @@ year), plus the generated table. Peak RSS is reported as ``ru_maxrss`` right aft
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -242,16 +243,38 @@ def baseline_metrics(trade: pd.DataFrame, governance: pd.DataFrame, aggregates: 
 # -- the steps (each in its own process) ---------------------------------------------------------------
 
 
-def _save(frame: pd.DataFrame, path: str) -> None:
+def _reset_peak() -> None:
+    """Start a new peak-RSS window (Linux ``clear_refs``), so the generator's own peak is not counted."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mb() -> float:
+    """Peak RSS in MB since :func:`_reset_peak` (``VmHWM``; ``ru_maxrss`` where there is no /proc)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _strings(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for column in ("importer", "hs6", "top1_exporter", "basis"):
         frame[column] = frame[column].astype(str)
     frame["year"] = frame["year"].astype(np.int64)
-    frame.to_parquet(path)
+    return frame
+
+
+def _save(frame: pd.DataFrame, path: str) -> None:
+    _strings(frame).to_parquet(path)
 
 
 def synthetic_baseline(rows: str, out: str) -> dict[str, float]:
     trade, governance, aggregates = generate(int(rows))
+    _reset_peak()
     n = len(trade)
     start = time.perf_counter()
     # A year at a time: every metric's groups lie within one year, and the whole 55M-row table at
@@ -265,7 +288,7 @@ def synthetic_baseline(rows: str, out: str) -> dict[str, float]:
     )
     seconds = time.perf_counter() - start
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     del trade
     _save(result, out)
     return {"seconds": seconds, "rows": n, "groups": len(result), "compute_peak_rss_mb": peak}
@@ -275,15 +298,57 @@ def synthetic_fast(rows: str, out: str) -> dict[str, float]:
     from critmin.metrics.timeseries import trade_exposure_all
 
     trade, governance, aggregates = generate(int(rows))
+    _reset_peak()
     start = time.perf_counter()
     result = trade_exposure_all(trade, None, governance, None, aggregates=aggregates)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     n = len(trade)
     del trade
     result = result[result["importer"] != "WLD"].rename(columns={"commodity": "hs6"})
     _save(result[["importer", "hs6", "year", "basis", "top1_exporter", *COMPARED]], out)
     return {"seconds": seconds, "rows": n, "groups": len(result), "compute_peak_rss_mb": peak}
+
+
+def synthetic_chunks(rows: str, out: str) -> dict[str, float]:
+    """(c): :func:`trade_exposure_chunks`, each year's frame written to Parquet as it comes.
+
+    ``seconds`` is the time inside the generator (the metrics), ``write_seconds`` the time spent
+    writing; the peak RSS covers both (one year's frame and the writer's buffers).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from critmin.metrics.timeseries import trade_exposure_chunks
+
+    trade, governance, aggregates = generate(int(rows))
+    _reset_peak()
+    n = len(trade)
+    groups, compute, write = 0, 0.0, 0.0
+    writer: pq.ParquetWriter | None = None
+    start = time.perf_counter()
+    for frame in trade_exposure_chunks(trade, None, governance, None, aggregates=aggregates):
+        got = time.perf_counter()
+        compute += got - start
+        frame = frame[frame["importer"] != "WLD"].rename(columns={"commodity": "hs6"})
+        groups += len(frame)
+        table = pa.Table.from_pandas(
+            _strings(frame[["importer", "hs6", "year", "basis", "top1_exporter", *COMPARED]])
+        )
+        writer = writer or pq.ParquetWriter(out, table.schema)
+        writer.write_table(table)
+        start = time.perf_counter()
+        write += start - got
+    peak = _peak_mb()
+    if writer is not None:
+        writer.close()
+    return {
+        "seconds": compute,
+        "write_seconds": write,
+        "rows": n,
+        "groups": groups,
+        "compute_peak_rss_mb": peak,
+    }
 
 
 def bundled(store: str) -> dict[str, float]:
@@ -391,38 +456,43 @@ def main() -> None:
                 f"({ratio:.1f}x); equal: {result['equal']}; peak RSS {result['peak_rss_mb']:,.0f} MB"
             )
         fast = run_child("synthetic_fast", str(rows), str(folder / "b.parquet"))
+        chunks = run_child("synthetic_chunks", str(rows), str(folder / "c.parquet"))
+        n = fast["rows"]
+        print(f"synthetic: {n:,.0f} flows ({len(YEARS)} years) -> {fast['groups']:,.0f} importer groups")
+        print(_line("(b) trade_exposure_all      ", fast, n))
+        print(
+            _line("(c) trade_exposure_chunks   ", chunks, n) + f" (+ {chunks['write_seconds']:.2f} s Parquet)"
+        )
         if args.no_baseline:
-            print(
-                f"synthetic: {fast['rows']:,.0f} flows -> {fast['groups']:,.0f} importer groups; "
-                f"(b) trade_exposure_all {fast['seconds']:.2f} s, peak RSS during the call "
-                f"{fast['compute_peak_rss_mb']:,.0f} MB (whole process {fast['peak_rss_mb']:,.0f} MB)"
-            )
             return
         base = run_child("synthetic_baseline", str(rows), str(folder / "a.parquet"))
         a = pd.read_parquet(folder / "a.parquet")
-        b = pd.read_parquet(folder / "b.parquet")
+        equal = {name: _same_as_baseline(a, pd.read_parquet(folder / f"{name}.parquet")) for name in "bc"}
+    print(_line("(a) pandas groupby baseline ", base, n))
+    for name, timed in (("b", fast), ("c", chunks)):
+        print(
+            f"speedup (a)/({name}): {base['seconds'] / timed['seconds']:.1f}x (aim 20x); "
+            f"equal results: {equal[name]}"
+        )
+    if not all(equal.values()):
+        raise SystemExit("results differ")
+
+
+def _line(label: str, timed: dict[str, float], n: float) -> str:
+    return (
+        f"{label}: {timed['seconds']:7.2f} s  peak RSS {timed['compute_peak_rss_mb']:,.0f} MB "
+        f"({n / timed['seconds'] / 1e6:.2f} M rows/s)"
+    )
+
+
+def _same_as_baseline(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Same groups, the compared columns ``np.allclose``, the same basis and top supplier."""
     keys = ["importer", "hs6", "year"]
     joined = a.merge(b, on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
-    same_rows = bool((joined["_merge"] == "both").all())
-    equal = same_rows and _equal(joined, COMPARED)
+    equal = bool((joined["_merge"] == "both").all()) and _equal(joined, COMPARED)
     equal = equal and bool((joined["basis_a"] == joined["basis_b"]).all())
     top_a = joined["top1_exporter_a"].replace({"None": "nan"})
-    equal = equal and bool((top_a == joined["top1_exporter_b"]).all())
-    n = fast["rows"]
-    print(f"synthetic: {n:,.0f} flows ({len(YEARS)} years) -> {fast['groups']:,.0f} importer groups")
-    print(
-        f"(a) pandas groupby baseline: {base['seconds']:7.2f} s  "
-        f"peak RSS {base['compute_peak_rss_mb']:,.0f} MB "
-        f"({n / base['seconds'] / 1e6:.2f} M rows/s)"
-    )
-    print(
-        f"(b) trade_exposure_all     : {fast['seconds']:7.2f} s  "
-        f"peak RSS {fast['compute_peak_rss_mb']:,.0f} MB "
-        f"({n / fast['seconds'] / 1e6:.2f} M rows/s)"
-    )
-    print(f"speedup (a)/(b): {base['seconds'] / fast['seconds']:.1f}x (aim 5x); equal results: {equal}")
-    if not equal:
-        raise SystemExit("results differ")
+    return equal and bool((top_a == joined["top1_exporter_b"]).all())
 
 
 if __name__ == "__main__":

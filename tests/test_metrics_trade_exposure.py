@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import critmin
-from critmin.metrics.timeseries import trade_exposure_all
+from critmin.metrics.timeseries import trade_exposure_all, trade_exposure_chunks
 from critmin.metrics.trade_exposure import KEYS, import_shares, trade_exposure
 
 RARE_EARTHS = {"rare_earths": ["280530", "284610", "284690"]}
@@ -177,6 +177,27 @@ def test_fast_path_equals_reference_on_bundled_data(db: critmin.Critmin, places:
     fast = fast[fast["importer"].isin([*importers, "WLD"])]
     _assert_same(reference, fast)
     assert len(reference) > 1000
+
+
+def test_chunks_equal_the_whole_frame_on_bundled_data(db: critmin.Critmin, places: pd.DataFrame) -> None:
+    """A year at a time gives the rows of the whole frame: each year once, sorted, same values and dtypes."""
+    trade = db.trade(year=[2016, 2020, 2022, 2024])
+    inputs = (trade, db.hs_codes(), db.governance(indicator="pv"), db.production())
+    whole = trade_exposure_all(*inputs, aggregates=places)
+    chunks = list(trade_exposure_chunks(*inputs, aggregates=places))
+    assert [frame["year"].unique().tolist() for frame in chunks] == [[2016], [2020], [2022], [2024]]
+    for frame in chunks:
+        keys = frame[["importer", "commodity", "stage"]].astype(str)
+        assert keys.equals(keys.sort_values(list(keys.columns), ignore_index=True))
+        shared = frame.dtypes.drop(["note", "provenance"])  # these two have each year's categories
+        assert (shared == whole.dtypes.drop(["note", "provenance"])).all()
+    joined = pd.concat(
+        [frame.astype({"note": str, "provenance": str}) for frame in chunks], ignore_index=True
+    )
+    joined = joined.sort_values(list(KEYS), ignore_index=True, key=lambda c: c.astype(str))
+    expected = whole.astype({"note": str, "provenance": str})
+    pd.testing.assert_frame_equal(joined, expected, check_exact=True)
+    assert (whole["importer"] == "WLD").any() and whole["nir"].notna().any()
 
 
 def _assert_same(reference: pd.DataFrame, fast: pd.DataFrame) -> None:
