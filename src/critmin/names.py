@@ -141,9 +141,6 @@ class NameIndex:
                 break
         return shown
 
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.find(name) is not None
-
 
 def commodity_index(catalog: Iterable[Mapping[str, str]], synonyms: Iterable[Mapping[str, str]]) -> NameIndex:
     """The commodity index of a catalog (rows with ``commodity``, ``name``, ``symbol``)."""
@@ -153,7 +150,6 @@ def commodity_index(catalog: Iterable[Mapping[str, str]], synonyms: Iterable[Map
     for row in rows:
         target = Resolved(row["commodity"], row["name"])
         index.add(row["commodity"], target)
-        index.add(row["commodity"].replace("_", " "), target)
     for row in rows:
         target = Resolved(row["commodity"], row["name"])
         index.add(row["name"], target, "unique")

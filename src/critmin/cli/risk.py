@@ -79,9 +79,10 @@ def country(
 
     def job() -> None:
         _check_method(method)
+        code = names.country(iso3)
         frame = services.exposures(
             ctx.obj.open(),
-            names.country(iso3),
+            code,
             year=year,
             stage=stage,
             method=method,
@@ -89,7 +90,7 @@ def country(
         )
 
         if fmt is Format.table:
-            title = f"{names.country(iso3)}: supply risk by mineral ({method}, {int(frame['year'].iloc[0])})"
+            title = f"{code}: supply risk by mineral ({method}, {int(frame['year'].iloc[0])})"
             show(frame[[c for c in COUNTRY_COLUMNS if c in frame.columns]], fmt, title=title, percent=PERCENT)
             _footer(fmt, "Sources: " + "; ".join(sorted(set("; ".join(frame["provenance"]).split("; ")))))
         else:
@@ -238,14 +239,13 @@ def chokepoints(
     from critmin import services
 
     def job() -> None:
-        frame = services.country_chokepoints(
-            ctx.obj.open(), names.country(iso3), year=year, commodity=commodity
-        )
+        code = names.country(iso3)
+        frame = services.country_chokepoints(ctx.obj.open(), code, year=year, commodity=commodity)
         if fmt is not Format.table:
             show(frame, fmt, out=out)
             return
         shown = int(frame["year"].iloc[0]) if len(frame) else year
-        title = f"{names.country(iso3)}: imports through chokepoints ({shown}; shares of all its imports)"
+        title = f"{code}: imports through chokepoints ({shown}; shares of all its imports)"
         show(frame[CHOKEPOINT_COLUMNS], fmt, title=title, percent=("share_t", "share_usd"))
         releases = sorted(set(frame["release"].dropna()))
         _footer(fmt, f"Sources: {', '.join(releases) or 'none'}; {ROUTES_NOTE}")
