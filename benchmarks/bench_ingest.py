@@ -29,24 +29,27 @@ Why the 2x aim is out of reach (issue 15). The store has no index to build: ``tr
 PRIMARY KEY or UNIQUE constraint (only ``meta`` and ``vintages``, a few rows, have one), and (c)
 has the same columns and constraints. The commit and close take 0.03 + 0.05 s: DuckDB writes
 and compresses the row groups during the INSERT, so nothing is deferred to a checkpoint or the
-next open. At 11M rows, (a) costs 1.3 CPU-s; (b) 8.2 CPU-s splits into the parse (DuckDB's
-CSV -> Arrow of all six columns, about 1.5x (a), the same as a scan that converts every column;
-the checks about 1 CPU-s in NumPy/Arrow; the SHA-256 0.3 s on a second thread) and the insert
-(Arrow -> DuckDB on both cores). Measured at 3M rows, CPU-s of the insert alone from the parsed
+next open. At 11M rows, (a) costs 1.3 CPU-s and (b) 7.8 to 8.2, half in the parse (3.9 CPU-s:
+DuckDB's CSV -> Arrow of all six columns, about 1.5x (a), as much as a scan that converts every
+column; the checks, 1 to 1.3 s of NumPy/Arrow on one thread, the product codes' dictionary
+encoding the largest; the SHA-256, 0.3 s on a second thread) and half in the insert (3.9 CPU-s,
+Arrow -> DuckDB on both cores). Measured at 3M rows, CPU-s of the insert alone from the parsed
 Arrow table (best of 3, same run): today's dictionary columns 1.1 to 1.2; plain, large or view
-strings 1.2 (no gain); ``disabled_compression_methods = 'fsst,dictionary'`` 1.1 (DuckDB picks DICT_FSST
-anyway); ``force_compression = 'dictionary'`` 1.0 but a 3.3x larger file; ENUM columns 0.9;
+strings 1.2 (no gain); ``disabled_compression_methods = 'fsst,dictionary'`` 1.1 (DuckDB picks
+DICT_FSST anyway); ``force_compression = 'dictionary'`` 1.0 but a 3.3x larger file; ENUM columns 0.9;
 integer codes 0.5; the three number columns alone 0.3. Loading into a temporary table instead
 of Arrow costs the same as the Arrow conversion (0.6-0.7 CPU-s) and still pays the text write.
 So the four text columns cost about 0.6 CPU-s per 3M rows (``DictFSSTCompressionState`` and
 DuckDB's string append/scan dominate the profile), and the floors say the rest: on the 2-core
-machine shared with other jobs, 11M rows, 361 MB, (c) 6.1 CPU-s = 4.6x (a), (d) 3.9 CPU-s =
-2.9x, (e) 3.2 CPU-s = 2.4x, (b) 8.2 CPU-s = 6.1x (a) and 1.34x (c), peak RSS 1.1 GB. Even a
-table of integer codes with no check at all lands above 2x, and the check-free write of the
-numbers alone about at it; wall time cannot beat CPU time over two cores, so no importer that
+machine shared with other jobs (load 2 to 3; two runs), 11M rows, 361 MB: (c) 6.1 to 6.2 CPU-s,
+4.6 to 4.7x (a); (d) 3.9 to 4.2 CPU-s, 2.9 to 3.2x; (e) 2.8 to 3.2 CPU-s, 2.1 to 2.4x; (b) 6.0
+to 6.1x (a) and 1.27 to 1.34x (c), peak RSS 1.1 GB (the wall ratios, 3.6 to 5.3x for (b), swing
+with the other jobs' load). The wall time is at least the CPU time over the two cores: 2x an
+idle (a) (0.84 s) allows 1.7 s, i.e. 3.4 CPU-s, which a check-free write of the integer-coded
+table (d) already exceeds and one of the numbers alone (e) about fills. So no importer that
 stores these rows, in this schema or an integer-coded one, meets the aim. Integer-coding
-``trade`` would save about a quarter of (b) at the price of a schema migration and a decoding
-read path; it was measured, not done.
+``trade`` would save about a quarter of (b) ((c) - (d), 2 CPU-s) at the price of a schema
+migration and a decoding read path; it was measured, not done.
 
 Usage::
 
