@@ -33,7 +33,8 @@ NO_CRITMIN_SR = {"Germanium"}  # BACI HS92 holds no HS 811230 trade after 2016: 
 
 def test_agreement_by_hand() -> None:
     """Ranks 1,2,3,4 vs 1,2,4,3: rho = 1 - 6*2/(4*15) = 0.8, tau = (5 - 1)/6; SR >= 1 counts by hand."""
-    table = pd.DataFrame({"published_sr": [0.5, 1.2, 2.0, 3.0, 1.0], "critmin_sr": [0.6, 0.9, 2.5, 2.4, None]})
+    published, ours = [0.5, 1.2, 2.0, 3.0, 1.0], [0.6, 0.9, 2.5, 2.4, None]
+    table = pd.DataFrame({"published_sr": published, "critmin_sr": ours})
     got = agreement(table)
     assert got.materials == 4
     assert got.spearman == pytest.approx(0.8)
