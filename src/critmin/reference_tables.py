@@ -47,3 +47,24 @@ def criticality_parameters() -> pd.DataFrame:
 def members(importer: str) -> tuple[str, ...]:
     """The member countries of an importer code: a bloc's members, or the country itself."""
     return BLOCS.get(importer, (importer,))
+
+
+EU_CRM_2023_SUPPLY_RISK = "eu_crm_2023_supply_risk.csv"
+
+
+def eu_crm_2023_supply_risk() -> pd.DataFrame:
+    """The EU 2023 assessment's supply risk per material, mapped to critmin's commodities.
+
+    Grohol and Veeh (2023), *Study on the critical raw materials for the EU 2023*,
+    doi:10.2873/725585, as tabulated in CritMAT's ``eureport_results.csv`` (secondary source,
+    trust B; columns ``source``, ``retrieved_from``, ``trust``). Figures are text as published
+    (empty where the tabulation has none); ``critmin_commodity``, ``critmin_stage``,
+    ``critmin_form``, ``compared_stage`` and ``trade_stage`` are critmin's mapping, ``note`` says
+    why a material is not covered. Read by :mod:`critmin.metrics.criticality_eu_published`.
+    """
+    frame = read_reference(EU_CRM_2023_SUPPLY_RISK)
+    stages = {"", "extraction", "processing"}
+    bad = frame[~frame["compared_stage"].isin(stages) | ~frame["eu_stage"].isin(stages - {""})]
+    if not bad.empty:
+        raise ValueError(f"{EU_CRM_2023_SUPPLY_RISK}: unknown stage in:\n{bad[['material']].head()}")
+    return frame

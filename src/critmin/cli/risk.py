@@ -276,3 +276,44 @@ def chokepoint(
         _footer(fmt, f"Chokepoint: {point.source}; {ROUTES_NOTE}")
 
     run_guarded(job)
+
+
+EU_COMPARE_COLUMNS = [
+    "material",
+    "compared_stage",
+    "critmin_commodity",
+    "year",
+    "published_sr",
+    "critmin_sr",
+    "difference",
+    "sourcing_basis",
+    "import_reliance",
+]
+
+
+@app.command("eu-compare")
+def eu_compare(
+    ctx: typer.Context,
+    fmt: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """Critmin's EU-27 supply risk against the published EU 2023 figures, material by material."""
+    from critmin.services.eu_published import eu_2023_comparison
+
+    def job() -> None:
+        table, summary = eu_2023_comparison(ctx.obj.open())
+        if fmt is Format.table:
+            title = "EU-27 supply risk: published EU 2023 (Grohol and Veeh 2023) vs critmin"
+            show(table[EU_COMPARE_COLUMNS], fmt, title=title, percent=("import_reliance",))
+            _footer(
+                fmt,
+                f"{summary.materials} materials: Spearman {summary.spearman:.3f}, Kendall "
+                f"{summary.kendall:.3f}; same side of SR >= 1: {summary.threshold_agreement:.1%} "
+                f"(both {summary.both_critical}, neither {summary.both_not_critical}, only published "
+                f"{summary.only_published_critical}, only critmin {summary.only_critmin_critical}); "
+                f"median |difference| {summary.median_abs_difference:.2f}.",
+            )
+        else:
+            show(table, fmt, out=out)
+
+    run_guarded(job)
