@@ -173,6 +173,22 @@ def test_world_quirks() -> None:
     assert set(titan["commodity"]) == {"titanium_sponge", "titanium_dioxide_pigment"}
 
 
+def test_header_unit_contradicted_by_notes() -> None:
+    """mcs2023-chrom heads its columns Prod_t_ while its notes say thousand metric tons: kt wins.
+
+    Finland's chromite, 2,270 in 2021 and 2,200 in 2022e, is 2.27 Mt: MCS2024 (``Prod_kt_2022``)
+    has 2,000 kt for 2022. Read as tonnes it made the EU-27 import almost all its chromite.
+    """
+    chrom = parsed(world_file("mcs2023", "chrom")).tables["production"].set_index(["country", "year"])
+    assert chrom.loc[("FIN", 2021), "unit"] == "kt" and chrom.loc[("FIN", 2021), "value"] == 2270
+    assert "the header says t" in chrom.loc[("FIN", 2021), "source_label"]
+    later = parsed(world_file("mcs2024", "chrom")).tables["production"].set_index(["country", "year"])
+    assert later.loc[("FIN", 2022), "unit"] == "kt"
+    assert "header says" not in later.loc[("FIN", 2022), "source_label"]
+    tonnes = parsed(world_file("mcs2023", "lithi")).tables["production"]
+    assert set(tonnes["unit"]) == {"t"} and not tonnes["source_label"].str.contains("header says").any()
+
+
 # -- salient files ------------------------------------------------------------------------
 
 

@@ -78,7 +78,7 @@ def parse(path: Path, **options: object) -> Parsed:
     reserves_year = int(release[3:]) - 1
     long = _melt(rows, header, reserves_year, path)
     long = long[long["keep"]]
-    long["source_label"] = code + ": " + long["Type"] + " [" + long["column"] + "]"
+    long["source_label"] = code + ": " + long["Type"] + " [" + long["column"] + "]" + long["unit_note"]
     tables = {
         name: finish(long[long["table"] == name], name, path=path)
         for name in ("production", "capacity", "reserves")
@@ -150,6 +150,21 @@ def _parse_column(name: str, path: Path) -> tuple[str, str, str, int | None, boo
     return table, unit, basis, year, estimated, qualifier
 
 
+UNIT_FROM_NOTES = " (unit: thousand metric tons, as Prod_notes says; the header says t)"
+"""Appended to the source label of a value whose header unit contradicts its notes: mcs2023-chrom's
+``Prod_t_2021`` columns hold thousand tonnes (Finland 2,270 = 2.27 Mt of chromite, as MCS2024 has it
+under ``Prod_kt_2022``)."""
+
+
+def _notes_say_thousand_tonnes(rows: pd.DataFrame, header: list[str]) -> pd.Series:
+    """Rows whose production notes state the unit as thousand metric tons."""
+    columns = [c for c in header if c.lower().startswith("prod_note")]
+    said = pd.Series(False, index=rows.index)
+    for col in columns:
+        said |= rows[col].astype(str).str.strip().str.lower().str.startswith("units are thousand metric tons")
+    return said
+
+
 def _melt(rows: pd.DataFrame, header: list[str], reserves_year: int, path: Path) -> pd.DataFrame:
     notes = rows[[c for c in header if "note" in c.lower()]].astype(str).agg(" ".join, axis=1).str.lower()
     type_basis = rows["Type"].map(short_basis)
@@ -169,7 +184,11 @@ def _melt(rows: pd.DataFrame, header: list[str], reserves_year: int, path: Path)
         )
         part["flag"] = flag.fillna("")
         part["column"] = col
+        part["unit_note"] = ""
         part["unit"] = unit
+        if table == "production" and unit == "t":
+            thousands = _notes_say_thousand_tonnes(rows, header)
+            part.loc[thousands, ["unit", "unit_note"]] = ["kt", UNIT_FROM_NOTES]
         part["year"] = reserves_year if year is None else year
         also = notes.str.contains("estimat") & notes.str.contains(str(part["year"].iloc[0]))
         part["estimated"] = estimated | also | part["glued_e"] | marked
