@@ -150,3 +150,19 @@ def test_state_key_names_the_data(bundled: critmin.Critmin, raw_data: Path, tmp_
     assert services.state_key(db) == services.state_key(bundled)
     db.import_files("wmd", [raw_data.joinpath(*WMD)])
     assert services.state_key(db) != services.state_key(bundled)
+
+
+def test_sources_imported_before_governance_leave_profiles_waiting(raw_data: Path, tmp_path: Path) -> None:
+    """Trade and production before WGI: the imports succeed, profiles stay empty until WGI comes."""
+    db = critmin.Critmin(tmp_path / "order.duckdb")
+    db.store.initialise()
+    usgs = raw_data / "usgs_mcs" / "mcs2024" / "world" / "mcs2024-cobal_world.csv"
+    baci = raw_data / "geopolrisk" / "baci_hs92_minerals_1995_2024.csv"
+    assert [o.status for o in db.import_files("usgs-mcs", [usgs])] == ["added"]
+    assert [o.status for o in db.import_files("baci", [baci])] == ["added"]
+    assert is_fresh(db.store)
+    assert db.store.read_derived("derived_profile_eu", {}).empty
+    db.import_files("wgi", [raw_data / "wgi" / "wgidataset_2024update_1996_2023.csv"])
+    assert is_fresh(db.store)
+    cobalt = db.store.read_derived("derived_profile_eu", {"importer": "JPN"})
+    assert {"cobalt"} <= set(cobalt["commodity"]) and cobalt["score"].notna().any()

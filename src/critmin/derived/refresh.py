@@ -26,7 +26,14 @@ from critmin.store import Store
 
 
 def profile_years(db: Critmin) -> list[int]:
-    """Years with both USGS mine production and HS92 trade (``profiles.latest_year`` picks the last)."""
+    """Years with both USGS mine production and HS92 trade (``profiles.latest_year`` picks the last).
+
+    None while the store holds no governance indicators: every criticality method weighs
+    suppliers by them, so the profiles wait (empty) until WGI is imported, whatever the order
+    the sources come in.
+    """
+    if int(db.store.query("SELECT count(*) AS n FROM governance")["n"].iloc[0]) == 0:
+        return []
     production = set(db.production(year=None, stage="mine")["year"].dropna().astype(int))
     return sorted(production & set(db.trade_years(nomenclature=NOMENCLATURE)))
 
