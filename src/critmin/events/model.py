@@ -84,6 +84,7 @@ DEFAULTS: dict[str, float] = {
     "commodity_threshold": 0.5,
     "date_threshold": 0.3,
     "rules_when_empty": 1.0,
+    "rules_below_sentences": 4,
 }
 
 BIGRAMS = False
@@ -207,6 +208,34 @@ def _cue_sents(r: Reading, kind: str) -> list[int]:
 
 def _drafts(r: Reading, kind: str) -> list[_Draft]:
     return [d for d in r.analysis.drafts if d.type == kind]
+
+
+def type_features(r: Reading, kind: str, doc: Sequence[str] | None = None) -> list[str]:
+    """Features of a text as one stating an event of type ``kind`` (one row per text and type).
+
+    One model scores every type, so what the rules say about the type in question (they
+    drafted it, how many sentences cue it, how early the first one comes) is learnt once for all
+    types and carries over to rare ones; the words of the text (``doc``, from
+    :func:`doc_features`) are conjoined with the type and with its group, so each type still
+    has its own vocabulary and related types (export control, export ban ...) share theirs.
+    """
+    group = GROUPS.get(kind, "other")
+    cue = _cue_sents(r, kind)
+    base = ["bias", "cue_sents=" + _bucket(len(cue), 3)]
+    if cue:
+        base.append("first_cue=" + _bucket(cue[0], 3))
+        base.append("first_cue_share=" + _bucket(4 * cue[0] // max(len(r.analysis.sents), 1), 3))
+    if _drafts(r, kind):
+        base.append("rule_drafted")
+        if len(r.analysis.drafts) == 1:
+            base.append("rule_only_draft")
+    elif r.analysis.drafts:
+        base.append("rule_drafted_other")
+    words = doc_features(r) if doc is None else doc
+    out = _conjoin(base, kind)
+    out.extend(f"{kind}|{w}" for w in words if w != "bias")
+    out.extend(f"{group}|{w}" for w in words if w != "bias")
+    return out
 
 
 def country_candidates(r: Reading) -> list[str]:
@@ -421,17 +450,15 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
     if any(ex.article.heldout for ex in examples):
         raise ValueError("a held-out article was given for training")
     types = sorted({e["type"] for ex in examples for e in ex.article.events})
-    doc_rows = [doc_features(ex.reading) for ex in examples]
-    type_models = {
-        t: fit_logistic(
-            doc_rows,
-            [int(any(e["type"] == t for e in ex.article.events)) for ex in examples],
-            p["l2_type"],
-            MIN_DF,
-            balanced=True,
-        )
-        for t in types
-    }
+    type_rows: list[list[str]] = []
+    type_ys: list[int] = []
+    for ex in examples:
+        doc = doc_features(ex.reading)
+        stated = {e["type"] for e in ex.article.events}
+        for t in types:
+            type_rows.append(type_features(ex.reading, t, doc))
+            type_ys.append(int(t in stated))
+    type_model = fit_logistic(type_rows, type_ys, p["l2_type"], MIN_DF, balanced=True)
     rows: dict[str, list[list[str]]] = {
         k: [] for k in ("actor", "target", "commodity", "valid_from", "valid_to")
     }
@@ -460,10 +487,18 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
                     rows[which].append(date_features(r, d, t, which))
                     ys[which].append(int(d.isoformat() in wanted))
     role_models = {k: fit_logistic(rows[k], ys[k], p["l2_role"]) for k in rows}
-    return {"params": p, "types": types, "type": type_models, **role_models}
+    return {"params": p, "types": types, "type": type_model, **role_models}
 
 
 # --- prediction -------------------------------------------------------------------------------
+
+
+def _rules_alone(a: Analysis, source: str | None) -> list[ProposedEvent]:
+    """The rules' own proposals, noted as such."""
+    events = [_finish(d, a.published, source) for d in a.drafts]
+    for e in events:
+        e.notes = "; ".join(x for x in (e.notes, "proposed by the rules alone") if x)
+    return events
 
 
 def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> list[ProposedEvent]:
@@ -471,8 +506,11 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
     p = models["params"]
     a = r.analysis
     pub = a.published
-    feats = doc_features(r)
-    chosen = [(probability(models["type"][t], feats), t) for t in models["types"]]
+    if len(a.sents) < p.get("rules_below_sentences", 0):
+        # too little text for the models, trained on articles of four sentences or more
+        return _rules_alone(a, source)
+    doc = doc_features(r)
+    chosen = [(probability(models["type"], type_features(r, t, doc)), t) for t in models["types"]]
     ruled = {d.type for d in a.drafts}
     chosen = [
         (q, t)
@@ -526,11 +564,8 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         event.confidence = round(q, 2)
         out.append((sent_ids[0] if sent_ids else len(a.sents), event))
     if not out and p.get("rules_when_empty", 0.0) and a.drafts:
-        # too little text for the models (a sentence): the rules' own proposals, said so
-        events = [_finish(d, pub, source) for d in a.drafts]
-        for e in events:
-            e.notes = "; ".join(x for x in (e.notes, "proposed by the rules alone") if x)
-        return events
+        # nothing the models would propose: the rules' own proposals, said so
+        return _rules_alone(a, source)
     return [e for _, e in sorted(out, key=lambda x: x[0])]
 
 
