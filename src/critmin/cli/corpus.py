@@ -3,8 +3,8 @@
 critmin ships the articles' fingerprints and labels, not their texts (see
 :mod:`critmin.events.corpus`): ``restore`` rebuilds the texts from saved pages or their URLs,
 ``score`` prints precision and recall per field on the texts at hand, ``train`` fits the
-extractor's models on the tuning split, ``cv`` cross-validates them on it, ``fingerprint`` turns a draft manifest and its texts into a
-manifest.
+extractor's models on the tuning split, ``cv`` cross-validates them on it, ``fingerprint`` turns
+a draft manifest and its texts into a manifest.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def cv(
             report.types,
             fmt,
             title="per type",
-            percent=tuple(c for c in report.types if c[-2:] in ("_p", "_r")),
+            percent=tuple(str(c) for c in report.types.columns if str(c).endswith(("_p", "_r"))),
         )
 
     run_guarded(job)

@@ -18,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from critmin.events.corpus import Article, load_texts
-from critmin.events.evaluate import ArticleResult, as_label, by_type, score, table
+from critmin.events.evaluate import ArticleResult, Counts, as_label, by_type, score, table
 from critmin.events.model import Example, predict, read, train, training_articles
 
 
@@ -72,30 +71,27 @@ def cross_validate(
 
 @dataclass
 class Report:
-    """Pooled cross-validation scores: per field and per type."""
+    """Pooled cross-validation scores: counts and table per field, table per type."""
 
+    counts: dict[str, Counts]
     fields: pd.DataFrame
     types: pd.DataFrame
 
     def f1(self, name: str = "actor") -> float:
-        """F1 of one field (``actor`` is the (type, actor) pair)."""
-        row = self.fields.set_index("field").loc[name]
-        p, r = float(row["precision"]), float(row["recall"])
-        return 0.0 if not p or not r or np.isnan(p) or np.isnan(r) else 2 * p * r / (p + r)
+        """F1 of one field (``actor`` is the (type, actor) pair); 0 when nothing is correct."""
+        c = self.counts[name]
+        return 2 * c.correct / (c.predicted + c.labelled) if c.correct else 0.0
 
 
 def pooled(results: Sequence[ArticleResult]) -> Report:
     """Scores of all folds' articles pooled: counts summed, then precision and recall."""
-    return Report(table(score((r.got, r.want) for r in results)), by_type(results))
+    counts = score((r.got, r.want) for r in results)
+    return Report(counts, table(counts), by_type(results))
 
 
-def summary(report: Report) -> dict[str, Any]:
-    """Precision, recall and F1 per field, rounded, for logs and docs."""
-    out: dict[str, Any] = {}
-    for row in report.fields.itertuples():
-        out[str(row.field)] = (
-            round(float(row.precision), 3),
-            round(float(row.recall), 3),
-            round(report.f1(str(row.field)), 3),
-        )
-    return out
+def summary(report: Report) -> dict[str, tuple[float, float, float]]:
+    """Precision, recall and F1 per field (0 where undefined), rounded, for logs and docs."""
+    return {
+        name: (round(c.precision or 0.0, 3), round(c.recall or 0.0, 3), round(report.f1(name), 3))
+        for name, c in report.counts.items()
+    }
