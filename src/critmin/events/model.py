@@ -370,13 +370,31 @@ def _matrix(rows: Sequence[Sequence[str]], index: dict[str, int]) -> Any:
     )
 
 
+def _balance(target: Any, stratum: Any) -> Any:
+    """Row weights giving, within each stratum, the positives and negatives half its rows each."""
+    weight = np.ones(len(target))
+    for k in np.unique(stratum):
+        rows = stratum == k
+        n, pos = float(rows.sum()), float(target[rows].sum())
+        if 0 < pos < n:
+            weight[rows] = np.where(target[rows] > 0, n / (2 * pos), n / (2 * (n - pos)))
+    return weight
+
+
 def fit_logistic(
-    rows: Sequence[Sequence[str]], y: Sequence[int], l2: float, min_count: int = 1, balanced: bool = False
+    rows: Sequence[Sequence[str]],
+    y: Sequence[int],
+    l2: float,
+    min_count: int = 1,
+    balanced: bool = False,
+    strata: Sequence[str] | None = None,
 ) -> dict[str, float]:
     """Binary logistic regression, L2 penalty ``l2`` (not on ``bias``), by L-BFGS from zero.
 
-    With ``balanced`` the positive and negative rows weigh half the total each. Returns the
-    weight of each feature seen in at least ``min_count`` rows (rounded to 6 places).
+    With ``balanced`` the positive and negative rows weigh half the total each; with ``strata``
+    too, half of their stratum's rows each (so a rare stratum's few positives count as much as
+    a common one's). Returns the weight of each feature seen in at least ``min_count`` rows
+    (rounded to 6 places).
     """
     from scipy.optimize import minimize
 
@@ -393,9 +411,9 @@ def fit_logistic(
     weight = np.ones(len(target))
     positives = float(target.sum())
     if balanced and 0 < positives < len(target):
-        weight = np.where(
-            target > 0, len(target) / (2 * positives), len(target) / (2 * (len(target) - positives))
-        )
+        weight = _balance(target, np.zeros(len(target), dtype=np.int64))
+        if strata is not None:
+            weight = _balance(target, np.unique(np.asarray(strata), return_inverse=True)[1])
     penalty = np.full(len(names), l2)
     if "bias" in index:
         penalty[index["bias"]] = 0.0
@@ -458,7 +476,9 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
         for t in types:
             type_rows.append(type_features(ex.reading, t, doc))
             type_ys.append(int(t in stated))
-    type_model = fit_logistic(type_rows, type_ys, p["l2_type"], MIN_DF, balanced=True)
+    # balanced per type: a rare type's few articles weigh as much as a common type's many
+    strata = [t for _ in examples for t in types]
+    type_model = fit_logistic(type_rows, type_ys, p["l2_type"], MIN_DF, balanced=True, strata=strata)
     rows: dict[str, list[list[str]]] = {
         k: [] for k in ("actor", "target", "commodity", "valid_from", "valid_to")
     }
