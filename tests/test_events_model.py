@@ -85,7 +85,7 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
 
 def test_trained_models_learn_the_small_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(model, "MIN_DF", 1)  # two articles of each type
-    models = model.train(_examples(), {"type_threshold": 0.5})
+    models = model.train(_examples(), {"type_threshold": 0.5, "rules_below_sentences": 0})
     assert models["type"]["election|p:elect"] > 0 > models["type"].get("sanction|p:elect", 0.0)
     events = model.predict(models, model.read(TEXTS["c"], date(2025, 12, 1)))
     assert [(e.type, e.actor) for e in events] == [("election", "PER")]
