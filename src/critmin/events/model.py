@@ -4,8 +4,9 @@ The rules of :mod:`critmin.events.extract` read a text (entities from the gazett
 dates and the events they would propose); five L2-regularised logistic regressions, trained on the
 tuning split of the labelled corpus, decide from those readings:
 
-- ``type``: which event types an article states, one-vs-rest over bag-of-words and bigram
-  features of the whole text (entities replaced by their label) plus the rules' cues and drafts;
+- ``type``: which event types an article states, one model over (text, type) rows: what the
+  rules read about the type (drafted, cue sentences, first cue) shared by all types, and the
+  text's word stems, cues and drafts conjoined with the type and its group; rows balanced per type;
 - ``actor`` and ``target``: for each predicted type, every country (or bloc) mentioned is a
   candidate, described by where and how it is mentioned (first mention, count, the words around
   its mentions, whether it is a ministry or a demonym, whether it sits in a sentence cueing the
@@ -20,7 +21,8 @@ Dates themselves are still read by rules (:func:`critmin.events.extract._sentenc
 the models only choose among. Features are strings; weights are stored as JSON
 (``critmin/data/models/event_models.json``) with the training command, the hyper-parameters and
 the SHA-256 fingerprints of every training article and its labels. Training is deterministic:
-the same articles give the same weights (L-BFGS from zero, features sorted).
+the same articles give the same weights (L-BFGS from zero, features sorted). Texts of fewer than
+four sentences are left to the rules. Choices are made by :mod:`critmin.events.crossval`.
 
 Train with ``critmin events corpus train`` (tuning split only: held-out articles are dropped by
 :func:`training_articles` before anything is read).
@@ -168,7 +170,7 @@ def read(text: str, published: date | None) -> Reading:
 
 
 def doc_features(r: Reading) -> list[str]:
-    """Features of the whole text for the type model."""
+    """Features of the whole text (word stems, the rules' cues and drafts), before conjunction."""
     out = {"bias"}
     prev = "<s>"
     for w in r.words:
