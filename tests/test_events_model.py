@@ -50,7 +50,7 @@ def test_the_shipped_models_load_and_name_their_training_command() -> None:
     assert shipped["command"] == model.TRAIN_COMMAND == "critmin events corpus train"
     models = model.load_models()
     assert {"type", "actor", "target", "commodity", "valid_from", "valid_to", "params"} <= set(models)
-    assert set(models["types"]) <= set(models["type"])
+    assert all(f"{t}|bias" in models["type"] for t in models["types"])
 
 
 def test_the_shipped_models_were_trained_on_the_tuning_split_only() -> None:
@@ -85,8 +85,8 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
 
 def test_trained_models_learn_the_small_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(model, "MIN_DF", 1)  # two articles of each type
-    models = model.train(_examples(), {"type_threshold": 0.5})
-    assert models["type"]["election"]["p:elect"] > 0 > models["type"]["sanction"].get("p:elect", 0.0)
+    models = model.train(_examples(), {"type_threshold": 0.5, "rules_below_sentences": 0})
+    assert models["type"]["election|p:elect"] > 0 > models["type"].get("sanction|p:elect", 0.0)
     events = model.predict(models, model.read(TEXTS["c"], date(2025, 12, 1)))
     assert [(e.type, e.actor) for e in events] == [("election", "PER")]
 
@@ -97,9 +97,19 @@ def test_logistic_regression_separates_a_feature() -> None:
     assert model.probability(weights, ["bias", "y"]) < 0.2
 
 
+LONE = "China suspended rare earth exports to Japan on 21 September 2010."
+
+
 def test_a_lone_sentence_falls_back_to_the_rules_and_says_so() -> None:
-    events = extract(
-        "China suspended rare earth exports to Japan on 21 September 2010.", published=date(2010, 9, 22)
-    )
+    events = extract(LONE, published=date(2010, 9, 22))
+    assert [(e.type, e.actor, e.targets) for e in events] == [("export_ban", "CHN", ("JPN",))]
+    assert "rules alone" in events[0].notes
+
+
+def test_when_the_models_propose_nothing_the_rules_do_and_say_so() -> None:
+    models = model.load_models()
+    never = {"type_threshold": 1.01, "rule_type_threshold": 1.01, "rules_below_sentences": 0}
+    strict = {**models, "params": {**models["params"], **never}}
+    events = model.predict(strict, model.read(LONE, date(2010, 9, 22)))
     assert [(e.type, e.actor, e.targets) for e in events] == [("export_ban", "CHN", ("JPN",))]
     assert "rules alone" in events[0].notes

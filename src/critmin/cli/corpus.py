@@ -3,8 +3,8 @@
 critmin ships the articles' fingerprints and labels, not their texts (see
 :mod:`critmin.events.corpus`): ``restore`` rebuilds the texts from saved pages or their URLs,
 ``score`` prints precision and recall per field on the texts at hand, ``train`` fits the
-extractor's models on the tuning split, ``fingerprint`` turns a draft manifest and its texts into a
-manifest.
+extractor's models on the tuning split, ``cv`` cross-validates them on it, ``fingerprint`` turns
+a draft manifest and its texts into a manifest.
 """
 
 from __future__ import annotations
@@ -148,6 +148,40 @@ def train(
             f"trained on {len(examples)} tuning articles ({len(unavailable)} without a text at hand); "
             f"wrote {path}",
             highlight=False,
+        )
+
+    run_guarded(job)
+
+
+@app.command()
+def cv(
+    texts: Annotated[
+        Path | None, typer.Option(help="Folder of restored texts; default $CRITMIN_HOME/articles.")
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Number of folds.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the fold assignment.")] = 0,
+    manifest: ManifestOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json.")] = Format.table,
+) -> None:
+    """Cross-validate the models on the tuning split (held-out articles are never read)."""
+    from critmin.events.corpus import load_manifest
+    from critmin.events.crossval import cross_validate, pooled, read_tuning
+
+    def job() -> None:
+        examples = read_tuning(load_manifest(manifest), texts or default_texts())
+        if len(examples) < folds:
+            raise CritminError(
+                f"{len(examples)} restored tuning texts in {texts or default_texts()}, fewer than "
+                f"{folds} folds: run `critmin events corpus restore`"
+            )
+        report = pooled(cross_validate(examples, folds, seed))
+        title = f"{folds}-fold cross-validation (seed {seed}) on {len(examples)} tuning articles"
+        show(report.fields, fmt, title=title, percent=("precision", "recall"))
+        show(
+            report.types,
+            fmt,
+            title="per type",
+            percent=tuple(str(c) for c in report.types.columns if str(c).endswith(("_p", "_r"))),
         )
 
     run_guarded(job)

@@ -4,8 +4,9 @@ The rules of :mod:`critmin.events.extract` read a text (entities from the gazett
 dates and the events they would propose); five L2-regularised logistic regressions, trained on the
 tuning split of the labelled corpus, decide from those readings:
 
-- ``type``: which event types an article states, one-vs-rest over bag-of-words and bigram
-  features of the whole text (entities replaced by their label) plus the rules' cues and drafts;
+- ``type``: which event types an article states, one model over (text, type) rows: what the
+  rules read about the type (drafted, cue sentences, first cue) shared by all types, and the
+  text's word stems, cues and drafts conjoined with the type and its group; rows balanced per type;
 - ``actor`` and ``target``: for each predicted type, every country (or bloc) mentioned is a
   candidate, described by where and how it is mentioned (first mention, count, the words around
   its mentions, whether it is a ministry or a demonym, whether it sits in a sentence cueing the
@@ -20,7 +21,8 @@ Dates themselves are still read by rules (:func:`critmin.events.extract._sentenc
 the models only choose among. Features are strings; weights are stored as JSON
 (``critmin/data/models/event_models.json``) with the training command, the hyper-parameters and
 the SHA-256 fingerprints of every training article and its labels. Training is deterministic:
-the same articles give the same weights (L-BFGS from zero, features sorted).
+the same articles give the same weights (L-BFGS from zero, features sorted). Texts of fewer than
+four sentences are left to the rules. Choices are made by :mod:`critmin.events.crossval`.
 
 Train with ``critmin events corpus train`` (tuning split only: held-out articles are dropped by
 :func:`training_articles` before anything is read).
@@ -84,6 +86,7 @@ DEFAULTS: dict[str, float] = {
     "commodity_threshold": 0.5,
     "date_threshold": 0.3,
     "rules_when_empty": 1.0,
+    "rules_below_sentences": 4,
 }
 
 BIGRAMS = False
@@ -167,7 +170,7 @@ def read(text: str, published: date | None) -> Reading:
 
 
 def doc_features(r: Reading) -> list[str]:
-    """Features of the whole text for the type model."""
+    """Features of the whole text (word stems, the rules' cues and drafts), before conjunction."""
     out = {"bias"}
     prev = "<s>"
     for w in r.words:
@@ -207,6 +210,34 @@ def _cue_sents(r: Reading, kind: str) -> list[int]:
 
 def _drafts(r: Reading, kind: str) -> list[_Draft]:
     return [d for d in r.analysis.drafts if d.type == kind]
+
+
+def type_features(r: Reading, kind: str, doc: Sequence[str] | None = None) -> list[str]:
+    """Features of a text as one stating an event of type ``kind`` (one row per text and type).
+
+    One model scores every type, so what the rules say about the type in question (they
+    drafted it, how many sentences cue it, how early the first one comes) is learnt once for all
+    types and carries over to rare ones; the words of the text (``doc``, from
+    :func:`doc_features`) are conjoined with the type and with its group, so each type still
+    has its own vocabulary and related types (export control, export ban ...) share theirs.
+    """
+    group = GROUPS.get(kind, "other")
+    cue = _cue_sents(r, kind)
+    base = ["bias", "cue_sents=" + _bucket(len(cue), 3)]
+    if cue:
+        base.append("first_cue=" + _bucket(cue[0], 3))
+        base.append("first_cue_share=" + _bucket(4 * cue[0] // max(len(r.analysis.sents), 1), 3))
+    if _drafts(r, kind):
+        base.append("rule_drafted")
+        if len(r.analysis.drafts) == 1:
+            base.append("rule_only_draft")
+    elif r.analysis.drafts:
+        base.append("rule_drafted_other")
+    words = doc_features(r) if doc is None else doc
+    out = _conjoin(base, kind)
+    out.extend(f"{kind}|{w}" for w in words if w != "bias")
+    out.extend(f"{group}|{w}" for w in words if w != "bias")
+    return out
 
 
 def country_candidates(r: Reading) -> list[str]:
@@ -341,13 +372,31 @@ def _matrix(rows: Sequence[Sequence[str]], index: dict[str, int]) -> Any:
     )
 
 
+def _balance(target: Any, stratum: Any) -> Any:
+    """Row weights giving, within each stratum, the positives and negatives half its rows each."""
+    weight = np.ones(len(target))
+    for k in np.unique(stratum):
+        rows = stratum == k
+        n, pos = float(rows.sum()), float(target[rows].sum())
+        if 0 < pos < n:
+            weight[rows] = np.where(target[rows] > 0, n / (2 * pos), n / (2 * (n - pos)))
+    return weight
+
+
 def fit_logistic(
-    rows: Sequence[Sequence[str]], y: Sequence[int], l2: float, min_count: int = 1, balanced: bool = False
+    rows: Sequence[Sequence[str]],
+    y: Sequence[int],
+    l2: float,
+    min_count: int = 1,
+    balanced: bool = False,
+    strata: Sequence[str] | None = None,
 ) -> dict[str, float]:
     """Binary logistic regression, L2 penalty ``l2`` (not on ``bias``), by L-BFGS from zero.
 
-    With ``balanced`` the positive and negative rows weigh half the total each. Returns the
-    weight of each feature seen in at least ``min_count`` rows (rounded to 6 places).
+    With ``balanced`` the positive and negative rows weigh half the total each; with ``strata``
+    too, half of their stratum's rows each (so a rare stratum's few positives count as much as
+    a common one's). Returns the weight of each feature seen in at least ``min_count`` rows
+    (rounded to 6 places).
     """
     from scipy.optimize import minimize
 
@@ -364,9 +413,9 @@ def fit_logistic(
     weight = np.ones(len(target))
     positives = float(target.sum())
     if balanced and 0 < positives < len(target):
-        weight = np.where(
-            target > 0, len(target) / (2 * positives), len(target) / (2 * (len(target) - positives))
-        )
+        weight = _balance(target, np.zeros(len(target), dtype=np.int64))
+        if strata is not None:
+            weight = _balance(target, np.unique(np.asarray(strata), return_inverse=True)[1])
     penalty = np.full(len(names), l2)
     if "bias" in index:
         penalty[index["bias"]] = 0.0
@@ -421,17 +470,17 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
     if any(ex.article.heldout for ex in examples):
         raise ValueError("a held-out article was given for training")
     types = sorted({e["type"] for ex in examples for e in ex.article.events})
-    doc_rows = [doc_features(ex.reading) for ex in examples]
-    type_models = {
-        t: fit_logistic(
-            doc_rows,
-            [int(any(e["type"] == t for e in ex.article.events)) for ex in examples],
-            p["l2_type"],
-            MIN_DF,
-            balanced=True,
-        )
-        for t in types
-    }
+    type_rows: list[list[str]] = []
+    type_ys: list[int] = []
+    for ex in examples:
+        doc = doc_features(ex.reading)
+        stated = {e["type"] for e in ex.article.events}
+        for t in types:
+            type_rows.append(type_features(ex.reading, t, doc))
+            type_ys.append(int(t in stated))
+    # balanced per type: a rare type's few articles weigh as much as a common type's many
+    strata = [t for _ in examples for t in types]
+    type_model = fit_logistic(type_rows, type_ys, p["l2_type"], MIN_DF, balanced=True, strata=strata)
     rows: dict[str, list[list[str]]] = {
         k: [] for k in ("actor", "target", "commodity", "valid_from", "valid_to")
     }
@@ -460,10 +509,18 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
                     rows[which].append(date_features(r, d, t, which))
                     ys[which].append(int(d.isoformat() in wanted))
     role_models = {k: fit_logistic(rows[k], ys[k], p["l2_role"]) for k in rows}
-    return {"params": p, "types": types, "type": type_models, **role_models}
+    return {"params": p, "types": types, "type": type_model, **role_models}
 
 
 # --- prediction -------------------------------------------------------------------------------
+
+
+def _rules_alone(a: Analysis, source: str | None) -> list[ProposedEvent]:
+    """The rules' own proposals, noted as such."""
+    events = [_finish(d, a.published, source) for d in a.drafts]
+    for e in events:
+        e.notes = "; ".join(x for x in (e.notes, "proposed by the rules alone") if x)
+    return events
 
 
 def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> list[ProposedEvent]:
@@ -471,8 +528,11 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
     p = models["params"]
     a = r.analysis
     pub = a.published
-    feats = doc_features(r)
-    chosen = [(probability(models["type"][t], feats), t) for t in models["types"]]
+    if len(a.sents) < p.get("rules_below_sentences", 0):
+        # too little text for the models, trained on articles of four sentences or more
+        return _rules_alone(a, source)
+    doc = doc_features(r)
+    chosen = [(probability(models["type"], type_features(r, t, doc)), t) for t in models["types"]]
     ruled = {d.type for d in a.drafts}
     chosen = [
         (q, t)
@@ -526,11 +586,8 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         event.confidence = round(q, 2)
         out.append((sent_ids[0] if sent_ids else len(a.sents), event))
     if not out and p.get("rules_when_empty", 0.0) and a.drafts:
-        # too little text for the models (a sentence): the rules' own proposals, said so
-        events = [_finish(d, pub, source) for d in a.drafts]
-        for e in events:
-            e.notes = "; ".join(x for x in (e.notes, "proposed by the rules alone") if x)
-        return events
+        # nothing the models would propose: the rules' own proposals, said so
+        return _rules_alone(a, source)
     return [e for _, e in sorted(out, key=lambda x: x[0])]
 
 
