@@ -267,6 +267,7 @@ def country_profile(
         set(lists.loc[lists["list_year"] == lists["list_year"].max(), "commodity"]) if len(lists) else set()
     )
     profile["listed"] = profile["commodity"].isin(listed)
+    profile["score_note"] = profile.pop("score_note")
     if not all_minerals:
         imported = profile["top1_exporter"].notna() | (profile.get("imports_t", 0) > 0)
         profile = profile[imported | profile["listed"]]
