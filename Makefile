@@ -8,7 +8,7 @@ export CRITMIN_RAW_DATA ?= $(RAW_DATA)
 
 BRIEF ?= artifacts/critmin-brief-IND-JPN.html
 
-.PHONY: run test install browser lint typecheck bench bundle clean
+.PHONY: run test install browser lint typecheck bench bundle peer-figures clean
 
 # The main job: the India-Japan brief on the bundled data, as HTML and (with Chromium) PDF.
 run: install
@@ -58,5 +58,14 @@ bench: install
 bundle: install
 	$(BIN)/python scripts/build_bundle.py --raw $(RAW_DATA)
 
+# geopolrisk-py 2.0.1 (GPL-3.0, Python 3.10-3.11) in its own venv, test-only: it writes the peer's
+# figures that tests/test_geopolrisk_peer.py compares critmin's GeoPolRisk with. critmin never imports it.
+PEER_VENV ?= $(VENV)-peer
+peer-figures: install
+	test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install -q -r requirements-peer.txt
+	mkdir -p $(PEER_VENV)/home
+	HOME=$(abspath $(PEER_VENV))/home $(PEER_VENV)/bin/python scripts/peer_geopolrisk.py
+
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts
+	rm -rf $(VENV) $(VENV)-peer build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

