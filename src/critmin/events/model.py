@@ -84,7 +84,7 @@ DEFAULTS: dict[str, float] = {
     "rule_type_threshold": 0.15,
     "target_threshold": 0.5,
     "commodity_threshold": 0.5,
-    "date_threshold": 0.3,
+    "date_threshold": 0.35,
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
 }
