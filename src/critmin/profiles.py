@@ -198,6 +198,7 @@ def criticality(inputs: Inputs, importer: str, method: str = "eu") -> pd.DataFra
             trade=inputs.trade,
             hs_codes=hs,
             members=members,
+            materials=reference_tables.geopolrisk_hs_map(),
         )
     else:
         raise CritminError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")

@@ -84,7 +84,13 @@ def scores(inputs: Inputs, method: str, importers: Mapping[str, Sequence[str]]) 
         )
     elif method == "usgs":
         frame = usgs_supply_risk_all(
-            inputs.production, inputs.governance, parameters, inputs.trade, hs, importers=importers
+            inputs.production,
+            inputs.governance,
+            parameters,
+            inputs.trade,
+            hs,
+            importers=importers,
+            materials=reference_tables.geopolrisk_hs_map(),
         )
     else:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")

