@@ -921,8 +921,10 @@ def analyse(text: str, pub: date | None) -> Analysis:
 
 
 def _cue_kinds(kinds: list[str], comms: list[str]) -> list[str]:
-    """Map auxiliary cues to event types: a quota restricts exports; "disrupt" needs a commodity;
-    relief from sanctions is a waiver."""
+    """Map auxiliary cues to event types.
+
+    A quota restricts exports; "disrupt" needs a commodity; relief from sanctions is a waiver.
+    """
     out = [k for k in kinds if k not in ("export_quota", "disruption_verb", "sanction_relief")]
     if "sanction_relief" in kinds and "sanction_waiver" not in out:
         out.append("sanction_waiver")
