@@ -319,3 +319,36 @@ def test_plans_to_stockpile_and_stake_acquisitions() -> None:
     )
     assert e.type == "investment" and {e.actor, *e.targets} == {"SAU", "BRA"}
     assert set(e.commodities) == {"copper", "nickel"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("The US imposed 50% tariffs on copper imports from Chile.", "import_restriction"),
+        ("Biden signed a ban on Russian enriched uranium.", "import_restriction"),
+        (
+            "OFAC issued a general license authorising transactions with Syria's central bank.",
+            "sanction_waiver",
+        ),
+        ("Washington eased sanctions on Venezuela's oil sector.", "sanction_waiver"),
+        ("OFAC lifted sanctions on Rusal and delisted En+.", "sanction"),
+        ("The C5+1 Critical Minerals Dialogue met in Washington.", "working_group"),
+        ("The Australia-US Taskforce on Critical Minerals met in Canberra.", "working_group"),
+        ("India will set up a National Critical Mineral Stockpile.", "stockpile"),
+        ("The FCO advise against all travel to Mali.", "travel_advisory"),
+    ],
+)
+def test_cues_of_tariffs_licences_relief_dialogues_stockpiles_and_advice(sentence: str, kind: str) -> None:
+    from critmin.events.extract import analyse
+
+    assert kind in analyse(sentence, date(2025, 1, 1)).cues[0]
+
+
+def test_relief_from_sanctions_leaves_a_sanction_in_the_same_sentence() -> None:
+    from critmin.events.extract import analyse
+
+    cues = analyse(
+        "The US granted exemptions to eight countries as Washington reimposed sanctions on Iran.",
+        date(2018, 11, 5),
+    ).cues[0]
+    assert {"sanction_waiver", "sanction"} <= set(cues)

@@ -113,3 +113,18 @@ def test_when_the_models_propose_nothing_the_rules_do_and_say_so() -> None:
     events = model.predict(strict, model.read(LONE, date(2010, 9, 22)))
     assert [(e.type, e.actor, e.targets) for e in events] == [("export_ban", "CHN", ("JPN",))]
     assert "rules alone" in events[0].notes
+
+
+TWO_ISSUERS = (
+    "Burkina Faso: new travel advice issued by the Foreign Office.\n"
+    "The Foreign Office advises British nationals to avoid travel in the eastern regions.\n"
+    "The French government also advises against travel along the border with Niger."
+)
+
+
+@pytest.mark.parametrize(("threshold", "actors"), [(0.0, ["GBR", "FRA"]), (1.01, ["GBR"])])
+def test_a_second_issuer_the_rules_drafted_gets_its_own_event(threshold: float, actors: list[str]) -> None:
+    models = model.load_models()
+    loose = {"second_actor_threshold": threshold, "type_threshold": 0.0, "rules_below_sentences": 0}
+    events = model.predict({**models, "params": {**models["params"], **loose}}, model.read(TWO_ISSUERS, None))
+    assert [e.actor for e in events if e.type == "travel_advisory"] == actors

@@ -287,8 +287,24 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
             ],
             [
                 {"LOWER": {"IN": ["import", "imports"]}},
-                {"LOWER": {"IN": ["ban", "bans", "restrictions", "controls", "quota", "quotas", "curbs"]}},
+                {
+                    "LOWER": {
+                        "IN": [
+                            *("ban", "bans", "restrictions", "controls", "quota", "quotas", "curbs"),
+                            *("tariff", "tariffs", "duty", "duties"),
+                        ]
+                    }
+                },
             ],
+            [{"LOWER": {"IN": ["tariff", "tariffs"]}}, {"LOWER": {"IN": ["on", "of", "against"]}}],
+            [{"LOWER": {"IN": ["increases", "increase", "hikes"]}}, {"LOWER": "in"}, {"LOWER": "tariffs"}],
+            [
+                {"LIKE_NUM": True},
+                {"TEXT": {"IN": ["%", "-per-cent", "percent", "per"]}},
+                {"OP": "{0,2}"},
+                {"LOWER": {"IN": ["tariff", "tariffs"]}},
+            ],
+            [{"LOWER": {"IN": ["ban", "bans", "banned", "banning"]}}, {"LOWER": "on"}, {"ENT_TYPE": "NORP"}],
             [
                 {"LOWER": {"IN": [*_BAN_WORDS, "restrict", "restricts", "restricted"]}},
                 _ANY3,
@@ -312,6 +328,22 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                 {"LOWER": {"IN": ["sanction", "sanctions"]}},
             ],
         ],
+        # relief from sanctions: a waiver, but unlike the cues above it does not rule out that the
+        # same sentence also states a sanction ("granted exemptions ... as it reimposed sanctions")
+        "sanction_relief": [
+            [{"LOWER": "general"}, {"LOWER": {"IN": ["license", "licenses", "licence", "licences"]}}],
+            [{"LOWER": {"IN": ["sanction", "sanctions"]}}, {"LOWER": "relief"}],
+            [
+                {"LOWER": {"IN": ["ease", "eases", "eased", "easing", "suspend", "suspends", "suspended"]}},
+                {"OP": "{0,5}", "IS_PUNCT": False},
+                {"LOWER": {"IN": ["sanction", "sanctions"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["granted", "grants", "grant", "issued", "extends", "extended"]}},
+                {"OP": "{0,3}", "IS_PUNCT": False},
+                {"LOWER": {"IN": ["waiver", "waivers", "exemption", "exemptions"]}},
+            ],
+        ],
         "sanction": [
             [
                 {"LOWER": {"IN": ["sanctions", "sanctioned", "sanctioning"]}},
@@ -323,12 +355,31 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                 {"IS_PUNCT": True, "OP": "?"},
                 {"LOWER": {"IN": ["sanctions", "sanctioned", "designates", "designated"]}},
             ],
+            [
+                {"LOWER": {"IN": ["lift", "lifts", "lifted", "lifting", "ends", "ended", "terminates"]}},
+                {"OP": "{0,4}", "IS_PUNCT": False},
+                {"LOWER": "sanctions"},
+            ],
+            [{"LOWER": {"IN": ["delists", "delisted", "delisting", "delist"]}}],
         ],
         "working_group": [
             _tok("joint working group"),
             _tok("working group"),
             _tok("joint committee"),
             _tok("task force"),
+            [{"LOWER": {"IN": ["taskforce", "taskforces"]}}],
+            _tok("working groups"),
+            _tok("response group"),
+            [{"TEXT": "Dialogue"}],
+            [
+                {
+                    "LOWER": {
+                        "IN": ["launch", "launched", "launches", "launching", "establish", "established"]
+                    }
+                },
+                {"OP": "{0,3}", "IS_PUNCT": False},
+                {"LOWER": "dialogue"},
+            ],
         ],
         "investment": [
             _tok("investment partnership"),
@@ -364,6 +415,16 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
                 {"LOWER": {"IN": ["stockpile", "stockpiles", "reserve", "reserves"]}},
             ],
             [{"LOWER": "stockpiling"}, {"LOWER": {"IN": ["programme", "program", "plan"]}}],
+            [
+                {"LOWER": {"IN": ["national", "strategic", "defense", "defence"]}},
+                {"OP": "{0,3}", "IS_PUNCT": False},
+                {"LOWER": {"IN": ["stockpile", "stockpiles"]}},
+            ],
+            [
+                {"LOWER": {"IN": ["expand", "expands", "build", "builds", "replenish", "add", "adds"]}},
+                {"OP": "{0,4}", "IS_PUNCT": False},
+                {"LOWER": {"IN": ["stockpile", "stockpiles", "reserves"]}},
+            ],
             [{"LOWER": {"IN": ["to", "will", "joint"]}}, {"LOWER": {"IN": ["stockpile", "stockpiling"]}}],
         ],
         "supply_disruption": [
@@ -376,7 +437,9 @@ def _cue_patterns() -> dict[str, list[list[dict[str, Any]]]]:
             [{"LOWER": {"IN": ["flooding", "landslide", "collapse", "strike", "blockade"]}}, {"LOWER": "at"}],
         ],
         "travel_advisory": [
-            [{"LOWER": {"IN": ["advisory", "advisories", "advised", "advises"]}}],
+            [{"LOWER": {"IN": ["advisory", "advisories", "advised", "advises", "advices"]}}],
+            [{"LOWER": {"IN": ["advise", "advice", "warns", "warned"]}}, {"LOWER": "against"}],
+            _tok("travel advice"),
             _tok("travel warning"),
             _tok("avoid travel"),
             _tok("avoid visiting"),
@@ -766,14 +829,15 @@ def analyse(text: str, pub: date | None) -> Analysis:
         said = text[sent.start_char : sent.end_char].strip()
         sent_countries = _unique([e.ent_id_ for e in _ents(sent, ("GPE", "ORG", "NORP"))])
         comms = _unique([e.ent_id_ for e in _ents(sent, "COMMODITY")])
-        kinds = _cue_kinds(_unique([nlp.vocab.strings[m[0]] for m in strong(sent.as_doc())]), comms)
+        raw = _unique([nlp.vocab.strings[m[0]] for m in strong(sent.as_doc())])
+        kinds = _cue_kinds(raw, comms)
         weak_kinds = _unique([nlp.vocab.strings[m[0]] for m in weak(sent.as_doc())])
         # suppressions: the specific cue wins over the generic one
         if "working_group" in kinds or ("investment" in kinds and "partnership" in sent.text.lower()):
             kinds = [k for k in kinds if k != "agreement"]
         if any(k in RESTRICTIVE for k in kinds):
             kinds = [k for k in kinds if k != "agreement"]
-        if "sanction_waiver" in kinds:
+        if "sanction_waiver" in raw:
             kinds = [k for k in kinds if k != "sanction"]
         lifting = bool(_LIFTING_BAN.search(sent.text))
         if "export_ban" in kinds and "export_control" in kinds and not lifting:
@@ -857,8 +921,13 @@ def analyse(text: str, pub: date | None) -> Analysis:
 
 
 def _cue_kinds(kinds: list[str], comms: list[str]) -> list[str]:
-    """Map auxiliary cues to event types: a quota restricts exports; "disrupt" needs a commodity."""
-    out = [k for k in kinds if k not in ("export_quota", "disruption_verb")]
+    """Map auxiliary cues to event types.
+
+    A quota restricts exports; "disrupt" needs a commodity; relief from sanctions is a waiver.
+    """
+    out = [k for k in kinds if k not in ("export_quota", "disruption_verb", "sanction_relief")]
+    if "sanction_relief" in kinds and "sanction_waiver" not in out:
+        out.append("sanction_waiver")
     if "export_quota" in kinds and not {"import_restriction", "export_control"} & set(out):
         out.append("export_control")
     named = [c for c in comms if c != CRITICAL_MINERALS]

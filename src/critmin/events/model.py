@@ -87,6 +87,7 @@ DEFAULTS: dict[str, float] = {
     "date_threshold": 0.35,
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
+    "second_actor_threshold": 0.5,
 }
 
 BIGRAMS = False
@@ -515,6 +516,31 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
 # --- prediction -------------------------------------------------------------------------------
 
 
+def _actors(models: dict[str, Any], r: Reading, kind: str, candidates: Sequence[str]) -> list[str]:
+    """The actors of the events of type ``kind``: the best-scoring candidate, and a second one.
+
+    A second event of the type is proposed, for measures one issuer takes (not cooperative
+    events), when the rules drafted the type for the runner-up too and its score passes
+    ``second_actor_threshold`` ("the FCO advises against travel ... France also advises").
+    """
+    ranked = sorted(
+        (
+            (probability(models["actor"], country_features(r, c, kind)), -i, c)
+            for i, c in enumerate(candidates)
+        ),
+        reverse=True,
+    )
+    out = [c for _, _, c in ranked[:1]]
+    if kind in COOPERATIVE or len(ranked) < 2:
+        return out
+    q, _, code = ranked[1]
+    if q >= models["params"].get("second_actor_threshold", 1.1) and any(
+        d.actor == code for d in _drafts(r, kind)
+    ):
+        out.append(code)
+    return out
+
+
 def _rules_alone(a: Analysis, source: str | None) -> list[ProposedEvent]:
     """The rules' own proposals, noted as such."""
     events = [_finish(d, a.published, source) for d in a.drafts]
@@ -541,13 +567,8 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
     ]
     candidates = country_candidates(r)
     out: list[tuple[int, ProposedEvent]] = []
-    for q, t in chosen:
-        if not candidates:
-            continue
-        scored = [
-            (probability(models["actor"], country_features(r, c, t)), -i, c) for i, c in enumerate(candidates)
-        ]
-        actor = max(scored)[2]
+    events = [(q, t, c) for q, t in chosen for c in _actors(models, r, t, candidates)]
+    for q, t, actor in events:
         targets = [
             c
             for c in candidates
