@@ -113,3 +113,15 @@ def test_when_the_models_propose_nothing_the_rules_do_and_say_so() -> None:
     events = model.predict(strict, model.read(LONE, date(2010, 9, 22)))
     assert [(e.type, e.actor, e.targets) for e in events] == [("export_ban", "CHN", ("JPN",))]
     assert "rules alone" in events[0].notes
+
+
+def test_date_features_say_a_date_line_and_the_first_cue_sentence() -> None:
+    text = "March 28, 2023\nThe United States and Japan signed a critical minerals agreement today.\nMore."
+    r = model.read(text, date(2023, 3, 28))
+    assert [x.role for x in r.dates] == ["other", "other"]
+    f = model.date_features(r, date(2023, 3, 28), "agreement", "valid_from")
+    assert "valid_from|short_line" in f and "valid_from|in_first_cue_sent" in f
+    sentence = "The United States and Japan signed a critical minerals agreement on 28 March 2023."
+    lone = model.read(sentence, None)
+    g = model.date_features(lone, date(2023, 3, 28), "agreement", "valid_from")
+    assert "valid_from|in_first_cue_sent" in g and "valid_from|short_line" not in g

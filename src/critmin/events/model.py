@@ -94,6 +94,9 @@ BIGRAMS = False
 #: let a small training set be separated without learning anything general).
 MIN_DF = 3
 
+#: A sentence of at most this many tokens holding a date is a date line (a byline or dateline).
+SHORT_LINE = 8
+
 _YEAR_ALONE = re.compile(
     r"\b(?P<cue>in|since|from|by|until|through|of)\s+(?P<y>(?:19|20)\d\d)\b(?!\s*[-/]\d)"
 )
@@ -360,6 +363,10 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         got = d.dates.get(which)
         if got is not None and got[1] == value:
             base.append("rule_chose")
+    if cue and any(x.sent == min(cue) for x in mine):
+        base.append("in_first_cue_sent")
+    if any(len(r.analysis.sents[x.sent]) <= SHORT_LINE for x in mine):
+        base.append("short_line")  # a date line ("March 28, 2023", "Washington, Sep 23")
     pub = r.analysis.published
     if pub is not None:
         days = (value - pub).days
