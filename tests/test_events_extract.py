@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from critmin.events.extract import ProposedEvent, extract
+from critmin.events.extract import ProposedEvent, analyse, extract
 from critmin.events.gazetteer import CRITICAL_MINERALS
 
 HALT = "China suspended rare earth exports to Japan on 21 September 2010, traders said."
@@ -352,3 +352,20 @@ def test_relief_from_sanctions_leaves_a_sanction_in_the_same_sentence() -> None:
         date(2018, 11, 5),
     ).cues[0]
     assert {"sanction_waiver", "sanction"} <= set(cues)
+
+
+def test_dates_said_or_filed_on_are_read_for_the_models_but_not_used_by_the_rules() -> None:
+    text = "HARARE, Dec. 19 (Xinhua) Zimbabwe banned exports of lithium ore, the ministry said on Tuesday."
+    a = analyse(text, date(2022, 12, 20))
+    readings = [x for xs in a.date_readings for x in xs]
+    assert {(x.role, x.value, x.kind) for x in readings} == {
+        ("dateline", date(2022, 12, 19), "day"),
+        ("reported", date(2022, 12, 20), "weekday"),
+    }
+    assert [x for xs in a.dates for x in xs] == []
+    assert all(d.dates == {} for d in a.drafts)
+
+
+def test_a_weekday_ending_a_measure_is_the_coming_one() -> None:
+    a = analyse("Operations at the copper mine will be suspended until Thursday.", date(2016, 4, 18))
+    assert [(x.role, x.value) for xs in a.date_readings for x in xs] == [("valid_to", date(2016, 4, 21))]

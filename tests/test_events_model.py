@@ -128,3 +128,15 @@ def test_a_second_issuer_the_rules_drafted_gets_its_own_event(threshold: float, 
     loose = {"second_actor_threshold": threshold, "type_threshold": 0.0, "rules_below_sentences": 0}
     events = model.predict({**models, "params": {**models["params"], **loose}}, model.read(TWO_ISSUERS, None))
     assert [e.actor for e in events if e.type == "travel_advisory"] == actors
+
+
+def test_date_features_say_a_date_line_and_the_first_cue_sentence() -> None:
+    text = "March 28, 2023\nThe United States and Japan signed a critical minerals agreement today.\nMore."
+    r = model.read(text, date(2023, 3, 28))
+    assert [x.role for x in r.dates] == ["other", "other"]
+    f = model.date_features(r, date(2023, 3, 28), "agreement", "valid_from")
+    assert "valid_from|short_line" in f and "valid_from|in_first_cue_sent" in f
+    sentence = "The United States and Japan signed a critical minerals agreement on 28 March 2023."
+    lone = model.read(sentence, None)
+    g = model.date_features(lone, date(2023, 3, 28), "agreement", "valid_from")
+    assert "valid_from|in_first_cue_sent" in g and "valid_from|short_line" not in g

@@ -32,7 +32,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from critmin.events.gazetteer import CRITICAL_MINERALS, commodity_entries, country_entries
 
@@ -515,8 +515,10 @@ def _pipeline() -> Any:
 # --- dates ----------------------------------------------------------------------------------
 
 
-def _parse_date(m: re.Match[str], published: date | None, future: bool) -> tuple[date | None, str]:
-    """Resolve one date phrase; returns (date or None, note)."""
+def _parse_date(
+    m: re.Match[str], published: date | None, future: bool, ahead: bool = False
+) -> tuple[date | None, str]:
+    """Resolve one date phrase; returns (date or None, note). ``ahead``: a weekday is the coming one."""
     text = m.group(0)
     if m.group("part"):
         year = int(m.group("py"))
@@ -534,6 +536,8 @@ def _parse_date(m: re.Match[str], published: date | None, future: bool) -> tuple
         if word == "yesterday":
             return published - timedelta(days=1), ""
         target = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(word)
+        if ahead:
+            return published + timedelta(days=(target - published.weekday()) % 7), ""
         return published - timedelta(days=(published.weekday() - target) % 7), ""
     s = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text, flags=re.I)
     s = re.sub(r"\bSept\b\.?", "Sep", s, flags=re.I).replace(".", " ")
@@ -606,9 +610,42 @@ def _reported(before: str, last2: list[str]) -> bool:
     return False
 
 
-def _sentence_dates(sent: Any, published: date | None) -> list[tuple[str, int, date, str]]:
-    """Dates of a sentence as (role, strength, date, note); role valid_from/valid_to/other."""
-    out: list[tuple[str, int, date, str]] = []
+class DateReading(NamedTuple):
+    """One date phrase of a sentence as read.
+
+    ``role`` is valid_from / valid_to (after a start or end cue), other, reported (right after a
+    reporting verb: "said on Monday"), dateline ("KINSHASA, Feb. 24 (Xinhua)") or unresolved
+    (``value`` is then ``date.min``); ``before`` the word before the phrase; ``kind`` what the
+    phrase names: weekday (or today / yesterday), day, month (no day) or part ("early 2026").
+    """
+
+    role: str
+    strength: int
+    value: date
+    note: str
+    before: str
+    kind: str
+
+
+#: Roles the rules leave to the models: when a thing was said, or where a dispatch was filed.
+_NOT_FOR_RULES = frozenset({"reported", "dateline"})
+
+
+def _phrase_kind(m: re.Match[str]) -> str:
+    if m.group("wd"):
+        return "weekday"
+    if m.group("part"):
+        return "part"
+    return "month" if m.group("m3") else "day"
+
+
+def read_dates(sent: Any, published: date | None) -> list[DateReading]:
+    """Every date phrase of a sentence with its role (see :class:`DateReading`).
+
+    A weekday ending a measure ("suspended until Thursday") is the coming one; other weekdays
+    are the last one on or before the publication date.
+    """
+    out: list[DateReading] = []
     text = sent.text
     for m in _DATE_RE.finditer(text):
         before = text[: m.start()].lower()
@@ -620,17 +657,22 @@ def _sentence_dates(sent: Any, published: date | None) -> list[tuple[str, int, d
         elif any(w in _FROM_CUES for w in words) or any(p in " ".join(words) for p in _FROM_PHRASES):
             role, strength = "valid_from", 2
         elif _reported(before, last2):
-            continue  # "said on Monday": when it was said, not when it applies
+            role, strength = "reported", 0  # "said on Monday": when it was said, not when it applies
         if _DATELINE_AFTER.match(text[m.end() :]) or _DATELINE_BEFORE.match(before):
-            continue  # "KINSHASA, Feb. 24 (Xinhua)": a dateline, not the event's date
-        future = role in ("valid_from", "valid_to")
-        d, note = _parse_date(m, published, future)
+            role, strength = "dateline", 0  # "KINSHASA, Feb. 24 (Xinhua)": where it was filed
+        d, note = _parse_date(m, published, role in ("valid_from", "valid_to"), ahead=role == "valid_to")
+        prev = words[-1] if words else "<start>"
         if d is None:
-            if note:
-                out.append(("unresolved", 0, date.min, note))
+            if note and role not in _NOT_FOR_RULES:
+                out.append(DateReading("unresolved", 0, date.min, note, prev, _phrase_kind(m)))
             continue
-        out.append((role, strength, d, note))
+        out.append(DateReading(role, strength, d, note, prev, _phrase_kind(m)))
     return out
+
+
+def _rule_dates(readings: list[DateReading]) -> list[tuple[str, int, date, str]]:
+    """The dates the rules use, as (role, strength, date, note): not those said or filed on."""
+    return [(r.role, r.strength, r.value, r.note) for r in readings if r.role not in _NOT_FOR_RULES]
 
 
 # --- extraction -----------------------------------------------------------------------------
@@ -785,8 +827,9 @@ class Analysis:
     """A text as the rules read it: the spaCy doc, its sentences, cues, dates and the rules' drafts.
 
     ``cues[i]`` are the event types cued by sentence ``i`` (strong cues, after the rules'
-    suppressions); ``dates[i]`` its dates as (role, strength, date, note); each draft's ``sent_ids``
-    are the sentences it absorbed.
+    suppressions); ``dates[i]`` its dates as (role, strength, date, note), those the rules use;
+    ``date_readings[i]`` all its date phrases (:class:`DateReading`, with those said or filed on);
+    each draft's ``sent_ids`` are the sentences it absorbed.
     """
 
     text: str
@@ -796,6 +839,7 @@ class Analysis:
     dates: list[list[tuple[str, int, date, str]]]
     drafts: list[_Draft]
     published: date | None
+    date_readings: list[list[DateReading]] = field(default_factory=list)
 
 
 def analyse(text: str, pub: date | None) -> Analysis:
@@ -805,6 +849,7 @@ def analyse(text: str, pub: date | None) -> Analysis:
     sents = list(doc.sents)
     all_cues: list[list[str]] = []
     all_dates: list[list[tuple[str, int, date, str]]] = []
+    all_readings: list[list[DateReading]] = []
     drafts: list[_Draft] = []
     last_parties: list[str] = []
     last_country = ""
@@ -848,7 +893,8 @@ def analyse(text: str, pub: date | None) -> Analysis:
         negated = re.search(r"\b(?:not|nor|no)\b[^.]{0,25}\b(?:ban|embargo)\b", low)
         if negated:
             kinds = [k for k in kinds if k != "export_ban"]
-        dates = _sentence_dates(sent, pub)
+        all_readings.append(read_dates(sent, pub))
+        dates = _rule_dates(all_readings[-1])
         all_cues.append(list(kinds))
         all_dates.append(dates)
         is_cont = bool(_CONTINUATION.match(sent.text.strip())) and bool(drafts)
@@ -917,7 +963,7 @@ def analyse(text: str, pub: date | None) -> Analysis:
         places = places or _unique([e.ent_id_ for e in _ents(sent, "NORP")])
         if places:
             last_country = places[0]
-    return Analysis(text, doc, sents, all_cues, all_dates, drafts, pub)
+    return Analysis(text, doc, sents, all_cues, all_dates, drafts, pub, all_readings)
 
 
 def _cue_kinds(kinds: list[str], comms: list[str]) -> list[str]:

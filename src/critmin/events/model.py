@@ -17,7 +17,7 @@ tuning split of the labelled corpus, decide from those readings:
   1 January), with the rules' role for it (after "from", "until" ...), where it is and how it
   relates to the publication date; the best-scoring date above a threshold is taken.
 
-Dates themselves are still read by rules (:func:`critmin.events.extract._sentence_dates`), which
+Dates themselves are still read by rules (:func:`critmin.events.extract.read_dates`), which
 the models only choose among. Features are strings; weights are stored as JSON
 (``critmin/data/models/event_models.json``) with the training command, the hyper-parameters and
 the SHA-256 fingerprints of every training article and its labels. Training is deterministic:
@@ -40,7 +40,7 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -95,6 +95,9 @@ BIGRAMS = False
 #: let a small training set be separated without learning anything general).
 MIN_DF = 3
 
+#: A sentence of at most this many tokens holding a date is a date line (a byline or dateline).
+SHORT_LINE = 8
+
 _YEAR_ALONE = re.compile(
     r"\b(?P<cue>in|since|from|by|until|through|of)\s+(?P<y>(?:19|20)\d\d)\b(?!\s*[-/]\d)"
 )
@@ -114,6 +117,22 @@ class Mention:
     nxt: str
 
 
+class DateMention(NamedTuple):
+    """A date read in a text, with its sentence.
+
+    The rules' reading (see :class:`~critmin.events.extract.DateReading`); a year named alone
+    ("since 2012") is kind ``year``, read as 1 January.
+    """
+
+    role: str
+    strength: int
+    value: date
+    note: str
+    sent: int
+    before: str
+    kind: str
+
+
 @dataclass
 class Reading:
     """What the models see of one text."""
@@ -122,7 +141,7 @@ class Reading:
     words: list[str]
     countries: list[Mention]
     commodities: list[Mention]
-    dates: list[tuple[str, int, date, str, int]]  # role, strength, date, note, sentence
+    dates: list[DateMention]
 
 
 def read(text: str, published: date | None) -> Reading:
@@ -158,14 +177,20 @@ def read(text: str, published: date | None) -> Reading:
                 commodities.append(m)
         else:
             countries.append(m)
-    dates = [(r, s, d, n, i) for i, ds in enumerate(a.dates) for r, s, d, n in ds]
-    seen = {d for _, _, d, _, _ in dates}
+    dates = [
+        DateMention(x.role, x.strength, x.value, x.note, i, x.before, x.kind)
+        for i, xs in enumerate(a.date_readings)
+        for x in xs
+        if x.role != "unresolved"
+    ]
+    seen = {x.value for x in dates}
     for i, s in enumerate(a.sents):
         for hit in _YEAR_ALONE.finditer(s.text):
             d = date(int(hit.group("y")), 1, 1)
             if d not in seen:
                 role = "year_to" if hit.group("cue") in ("until", "through", "by") else "year"
-                dates.append((role, 0, d, f"'{hit.group(0)}' read as {d.isoformat()}", i))
+                note = f"'{hit.group(0)}' read as {d.isoformat()}"
+                dates.append(DateMention(role, 0, d, note, i, hit.group("cue"), "year"))
                 seen.add(d)
     return Reading(a, words, countries, commodities, dates)
 
@@ -314,7 +339,7 @@ def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
 
 def date_candidates(r: Reading) -> list[date]:
     """Distinct dates read in the text, in order of first appearance."""
-    return list(dict.fromkeys(d for _, _, d, _, _ in r.dates))
+    return list(dict.fromkeys(x.value for x in r.dates))
 
 
 def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
@@ -339,6 +364,10 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         got = d.dates.get(which)
         if got is not None and got[1] == value:
             base.append("rule_chose")
+    if cue and any(x.sent == min(cue) for x in mine):
+        base.append("in_first_cue_sent")
+    if any(len(r.analysis.sents[x.sent]) <= SHORT_LINE for x in mine):
+        base.append("short_line")  # a date line ("March 28, 2023", "Washington, Sep 23")
     pub = r.analysis.published
     if pub is not None:
         days = (value - pub).days
