@@ -140,3 +140,17 @@ def test_date_features_say_a_date_line_and_the_first_cue_sentence() -> None:
     lone = model.read(sentence, None)
     g = model.date_features(lone, date(2023, 3, 28), "agreement", "valid_from")
     assert "valid_from|in_first_cue_sent" in g and "valid_from|short_line" not in g
+
+
+def test_target_features_say_how_a_country_stands_to_the_actor() -> None:
+    text = (
+        "Japan and India held talks on trade.\n"
+        "Japan said its exports grew.\n"
+        "The US Treasury issued a sanctions waiver for India's work at Chabahar port."
+    )
+    r = model.read(text, date(2025, 10, 28))
+    india = model.target_features(r, "IND", "sanction_waiver", "USA")
+    japan = model.target_features(r, "JPN", "sanction_waiver", "USA")
+    assert "sanction_waiver|with_actor_cue_sent" in india and "sanction_waiver|with_actor_sent" in india
+    assert not any("with_actor" in f for f in japan)
+    assert model.country_features(r, "JPN", "sanction_waiver") == japan

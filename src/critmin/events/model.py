@@ -82,7 +82,7 @@ DEFAULTS: dict[str, float] = {
     "l2_role": 1.0,
     "type_threshold": 0.3,
     "rule_type_threshold": 0.15,
-    "target_threshold": 0.5,
+    "target_threshold": 0.6,
     "commodity_threshold": 0.5,
     "date_threshold": 0.35,
     "rules_when_empty": 1.0,
@@ -90,7 +90,6 @@ DEFAULTS: dict[str, float] = {
     "second_actor_threshold": 0.5,
 }
 
-BIGRAMS = False
 #: Doc features seen in fewer training articles are dropped (words unique to one article
 #: let a small training set be separated without learning anything general).
 MIN_DF = 3
@@ -198,15 +197,7 @@ def read(text: str, published: date | None) -> Reading:
 def doc_features(r: Reading) -> list[str]:
     """Features of the whole text (word stems, the rules' cues and drafts), before conjunction."""
     out = {"bias"}
-    prev = "<s>"
-    for w in r.words:
-        if w == "<s>":
-            prev = w
-            continue
-        out.add("p:" + w[:5])
-        if BIGRAMS:
-            out.add(f"b:{prev[:5]}_{w[:5]}")
-        prev = w
+    out.update("p:" + w[:5] for w in r.words if w != "<s>")
     for cues in r.analysis.cues:
         out.update("cue:" + k for k in cues)
     for d in r.analysis.drafts:
@@ -310,6 +301,26 @@ def country_features(r: Reading, code: str, kind: str) -> list[str]:
     if any(m.sent in d.sent_ids for d in drafts for m in mine):
         base.append("in_rule_evidence")
     return _conjoin(base, kind)
+
+
+def target_features(r: Reading, code: str, kind: str, actor: str) -> list[str]:
+    """Features of a country as a target of an event of type ``kind`` whose actor is ``actor``.
+
+    Those of :func:`country_features`, plus how the country stands to the event's actor: named in
+    a sentence with it (a cue sentence of the type or any), and listed as a target by the rules'
+    draft of the type for that actor. A country named often elsewhere in the text (Japan in a
+    briefing whose waiver concerns Iran and India) is then not a target for its count alone.
+    """
+    base = []
+    with_actor = {m.sent for m in r.countries if m.code == actor}
+    together = {m.sent for m in r.countries if m.code == code} & with_actor
+    if together:
+        base.append("with_actor_sent")
+        if together & set(_cue_sents(r, kind)):
+            base.append("with_actor_cue_sent")
+    if any(d.actor == actor and code in d.targets for d in _drafts(r, kind)):
+        base.append("actor_rule_target")
+    return country_features(r, code, kind) + _conjoin(base, kind)
 
 
 def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
@@ -524,10 +535,9 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
             if t in COOPERATIVE:
                 targets |= actors
             for c in country_candidates(r):
-                f = country_features(r, c, t)
-                rows["actor"].append(f)
+                rows["actor"].append(country_features(r, c, t))
                 ys["actor"].append(int(c in actors))
-                rows["target"].append(f)
+                rows["target"].append(target_features(r, c, t, events[0]["actor"]))
                 ys["target"].append(int(c in targets))
             comms = {c for e in events for c in e["commodities"]}
             for c in dict.fromkeys(m.code for m in r.commodities):
@@ -602,7 +612,7 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
             c
             for c in candidates
             if c != actor
-            and probability(models["target"], country_features(r, c, t)) >= p["target_threshold"]
+            and probability(models["target"], target_features(r, c, t, actor)) >= p["target_threshold"]
         ]
         comms = [
             c
