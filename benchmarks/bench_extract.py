@@ -1,6 +1,6 @@
 """Benchmark event extraction: precision and recall per field on the labelled corpus, and throughput.
 
-Quality. The labelled corpus (``critmin/data/reference/extraction_corpus.json``, real articles with hand labels)
+Quality. The corpus (``critmin/data/reference/extraction_corpus.json``, real articles labelled by hand)
 ships without its texts; they are read from ``--texts`` (default ``$CRITMIN_HOME/articles``, where
 ``critmin events corpus restore`` writes them). Articles can also be restored here, offline,
 from saved copies of their pages given with ``--saved`` (default: the shared seed folder,
