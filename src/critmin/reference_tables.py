@@ -12,6 +12,8 @@ pass them in, e.g.::
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from critmin.data import read_reference
@@ -29,6 +31,12 @@ BLOCS: dict[str, tuple[str, ...]] = {"EUU": EU27}
 """Importer codes that stand for a group of countries."""
 
 
+@functools.cache
+def _read(name: str) -> pd.DataFrame:
+    """A bundled reference table, read once per process (callers get copies)."""
+    return read_reference(name)
+
+
 def criticality_parameters() -> pd.DataFrame:
     """The criticality parameter table: one row per method, commodity (``*`` = any) and parameter.
 
@@ -36,7 +44,7 @@ def criticality_parameters() -> pd.DataFrame:
     note``. A row with ``is_default_guess`` true is a value chosen here, not taken from a
     published source; the metrics list every such value they use in their ``defaults_used`` column.
     """
-    frame = read_reference(CRITICALITY_PARAMETERS)
+    frame = _read(CRITICALITY_PARAMETERS).copy()
     bad = frame[~frame["is_default_guess"].isin(["true", "false"])]
     if not bad.empty:
         raise ValueError(f"{CRITICALITY_PARAMETERS}: is_default_guess must be true/false:\n{bad.head()}")
@@ -55,7 +63,7 @@ def geopolrisk_hs_map(form: str | None = "") -> pd.DataFrame:
     profiles use, so WMD's bentonite and kaolin (forms of clays) and iron content are left
     out; ``None`` keeps every row.
     """
-    frame = read_reference(GEOPOLRISK_HS_MAP)
+    frame = _read(GEOPOLRISK_HS_MAP)
     if form is not None:
         frame = frame[frame["form"] == form]
     return frame.reset_index(drop=True)

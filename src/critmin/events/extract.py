@@ -827,19 +827,23 @@ class Analysis:
     """A text as the rules read it: the spaCy doc, its sentences, cues, dates and the rules' drafts.
 
     ``cues[i]`` are the event types cued by sentence ``i`` (strong cues, after the rules'
-    suppressions); ``dates[i]`` its dates as (role, strength, date, note), those the rules use;
-    ``date_readings[i]`` all its date phrases (:class:`DateReading`, with those said or filed on);
-    each draft's ``sent_ids`` are the sentences it absorbed.
+    suppressions); ``date_readings[i]`` all its date phrases (:class:`DateReading`, with those
+    said or filed on); ``dates[i]`` those the rules use; each draft's ``sent_ids`` are the
+    sentences it absorbed.
     """
 
     text: str
     doc: Any
     sents: list[Any]
     cues: list[list[str]]
-    dates: list[list[tuple[str, int, date, str]]]
     drafts: list[_Draft]
     published: date | None
-    date_readings: list[list[DateReading]] = field(default_factory=list)
+    date_readings: list[list[DateReading]]
+
+    @property
+    def dates(self) -> list[list[tuple[str, int, date, str]]]:
+        """Per sentence, the dates the rules use as (role, strength, date, note)."""
+        return [_rule_dates(readings) for readings in self.date_readings]
 
 
 def analyse(text: str, pub: date | None) -> Analysis:
@@ -848,7 +852,6 @@ def analyse(text: str, pub: date | None) -> Analysis:
     doc = nlp(_DOTTED_PAIR.sub(" ", text))
     sents = list(doc.sents)
     all_cues: list[list[str]] = []
-    all_dates: list[list[tuple[str, int, date, str]]] = []
     all_readings: list[list[DateReading]] = []
     drafts: list[_Draft] = []
     last_parties: list[str] = []
@@ -896,7 +899,6 @@ def analyse(text: str, pub: date | None) -> Analysis:
         all_readings.append(read_dates(sent, pub))
         dates = _rule_dates(all_readings[-1])
         all_cues.append(list(kinds))
-        all_dates.append(dates)
         is_cont = bool(_CONTINUATION.match(sent.text.strip())) and bool(drafts)
         handled = False
         for kind in kinds:
@@ -963,7 +965,7 @@ def analyse(text: str, pub: date | None) -> Analysis:
         places = places or _unique([e.ent_id_ for e in _ents(sent, "NORP")])
         if places:
             last_country = places[0]
-    return Analysis(text, doc, sents, all_cues, all_dates, drafts, pub, all_readings)
+    return Analysis(text, doc, sents, all_cues, drafts, pub, all_readings)
 
 
 def _cue_kinds(kinds: list[str], comms: list[str]) -> list[str]:
