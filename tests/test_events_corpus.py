@@ -83,7 +83,7 @@ def test_bundled_corpus_has_twenty_real_sourced_articles(articles: list[Article]
     with_url = [a for a in articles if a.url]
     assert len(with_url) >= 20
     assert all(a.url or a.where for a in articles)
-    assert all(a.publisher and a.terms and a.title and a.published.year >= 2010 for a in articles)
+    assert all(a.publisher and a.terms and a.title and a.published.year >= 2009 for a in articles)
     assert len({a.url for a in with_url}) == len(with_url)
     assert sum(a.heldout for a in articles) >= 6
     assert all(a.events for a in articles)
