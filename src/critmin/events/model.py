@@ -55,6 +55,7 @@ from critmin.events.extract import (
     analyse,
 )
 from critmin.events.gazetteer import CRITICAL_MINERALS
+from critmin.events.hints import read_hints
 
 MODEL_FILE = "event_models.json"
 TRAIN_COMMAND = "critmin events corpus train"
@@ -141,6 +142,7 @@ class Reading:
     countries: list[Mention]
     commodities: list[Mention]
     dates: list[DateMention]
+    hints: list[list[str]]
 
 
 def read(text: str, published: date | None) -> Reading:
@@ -191,7 +193,7 @@ def read(text: str, published: date | None) -> Reading:
                 note = f"'{hit.group(0)}' read as {d.isoformat()}"
                 dates.append(DateMention(role, 0, d, note, i, hit.group("cue"), "year"))
                 seen.add(d)
-    return Reading(a, words, countries, commodities, dates)
+    return Reading(a, words, countries, commodities, dates, read_hints(doc, a.sents))
 
 
 def doc_features(r: Reading) -> list[str]:
@@ -202,6 +204,8 @@ def doc_features(r: Reading) -> list[str]:
         out.update("cue:" + k for k in cues)
     for d in r.analysis.drafts:
         out.add("rule:" + d.type)
+    for hints in r.hints:
+        out.update("hint:" + k for k in hints)
     if r.countries:
         out.add("has_country")
     if r.commodities:
@@ -223,6 +227,10 @@ def _conjoin(base: Iterable[str], kind: str) -> list[str]:
 
 def _cue_sents(r: Reading, kind: str) -> list[int]:
     return [i for i, cues in enumerate(r.analysis.cues) if kind in cues]
+
+
+def _hint_sents(r: Reading, kind: str) -> list[int]:
+    return [i for i, hints in enumerate(r.hints) if kind in hints]
 
 
 def _drafts(r: Reading, kind: str) -> list[_Draft]:
@@ -250,6 +258,10 @@ def type_features(r: Reading, kind: str, doc: Sequence[str] | None = None) -> li
             base.append("rule_only_draft")
     elif r.analysis.drafts:
         base.append("rule_drafted_other")
+    hint = _hint_sents(r, kind)
+    base.append("hint_sents=" + _bucket(len(hint), 3))
+    if hint:
+        base.append("first_hint=" + _bucket(hint[0], 3))
     words = doc_features(r) if doc is None else doc
     out = _conjoin(base, kind)
     out.extend(f"{kind}|{w}" for w in words if w != "bias")
@@ -290,6 +302,12 @@ def country_features(r: Reading, code: str, kind: str) -> list[str]:
             base.append("first_in_first_cue_sent")
         if code in firsts:
             base.append("in_first_cue_sent")
+    hint = set(_hint_sents(r, kind))
+    if any(m.sent in hint for m in mine):
+        base.append("in_hint_sent")
+        firsts = [m.code for m in r.countries if m.sent == min(hint)]
+        if firsts and firsts[0] == code:
+            base.append("first_in_first_hint_sent")
     if any(d.actor == code for d in drafts):
         base.append("rule_actor")
     if any(code in d.targets for d in drafts):
@@ -602,7 +620,7 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
     chosen = [
         (q, t)
         for q, t in chosen
-        if t != "other" and (q >= p["type_threshold"] or (t in ruled and q >= p["rule_type_threshold"]))
+        if (q >= p["type_threshold"] or (t in ruled and q >= p["rule_type_threshold"]))
     ]
     candidates = country_candidates(r)
     out: list[tuple[int, ProposedEvent]] = []
