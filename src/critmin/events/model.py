@@ -115,6 +115,7 @@ class Mention:
     sent: int
     prev: str
     nxt: str
+    context: frozenset[str] = frozenset()
 
 
 class DateMention(NamedTuple):
@@ -172,7 +173,7 @@ def read(text: str, published: date | None) -> Reading:
             j -= 1
         prev = doc[j].lower_ if j >= 0 else "<start>"
         nxt = doc[e.end].lower_ if e.end < len(doc) else "<end>"
-        m = Mention(str(e.ent_id_), e.label_, int(sent_of[e.start]), prev, nxt)
+        m = Mention(str(e.ent_id_), e.label_, int(sent_of[e.start]), prev, nxt, mention_context(doc, e))
         if e.label_ == "COMMODITY":
             if m.code != CRITICAL_MINERALS:
                 commodities.append(m)
@@ -194,6 +195,36 @@ def read(text: str, published: date | None) -> Reading:
                 dates.append(DateMention(role, 0, d, note, i, hit.group("cue"), "year"))
                 seen.add(d)
     return Reading(a, words, countries, commodities, dates, read_hints(doc, a.sents))
+
+
+def _capitalised_word(tok: Any) -> bool:
+    return bool(tok.is_alpha and tok.is_title and not tok.ent_type_ and not tok.is_sent_start)
+
+
+def mention_context(doc: Any, ent: Any) -> frozenset[str]:
+    """How a country mention sits in its sentence, for telling actors from targets and names.
+
+    ``name``: a capitalised word (not an entity, not opening the sentence) right before or after
+    it, as in "Anglo American Platinum" or "a South American country", where the country is
+    part of a name, not a party; ``of_goods``: a commodity, "origin" or "-origin" right after it
+    ("Russian aluminium", "Russian-origin diamonds"), the goods of a target rather than an actor;
+    ``possessive``: "'s" after it ("China's ministry").
+    """
+    out: set[str] = set()
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    after = doc[ent.end] if ent.end < len(doc) else None
+    if ent.label_ != "COMMODITY":
+        if (before is not None and _capitalised_word(before) and before.lower_ != "the") or (
+            after is not None and _capitalised_word(after)
+        ):
+            out.add("name")
+        if after is not None and (
+            after.ent_type_ == "COMMODITY" or after.lower_ in ("origin", "-origin", "-", "made")
+        ):
+            out.add("of_goods")
+        if after is not None and after.lower_ in ("'s", "’s"):
+            out.add("possessive")
+    return frozenset(out)
 
 
 def doc_features(r: Reading) -> list[str]:
@@ -294,6 +325,8 @@ def country_features(r: Reading, code: str, kind: str) -> list[str]:
     base.extend(sorted({"label=" + m.label for m in mine}))
     base.extend(sorted({"prev=" + m.prev for m in mine}))
     base.extend(sorted({"next=" + m.nxt for m in mine}))
+    base.extend(sorted({"ctx=" + c for m in mine for c in m.context}))
+    base.extend("ctx_all=" + c for c in sorted(frozenset.intersection(*(m.context for m in mine))))
     if any(m.sent in cue for m in mine):
         base.append("in_cue_sent")
         first_cue = min(cue)
