@@ -35,7 +35,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -56,6 +56,7 @@ from critmin.events.extract import (
 )
 from critmin.events.gazetteer import CRITICAL_MINERALS
 from critmin.events.hints import read_hints
+from critmin.events.measures import Measure, further_measures
 
 MODEL_FILE = "event_models.json"
 TRAIN_COMMAND = "critmin events corpus train"
@@ -89,6 +90,7 @@ DEFAULTS: dict[str, float] = {
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
     "second_actor_threshold": 0.5,
+    "second_measure": 1,
 }
 
 #: Doc features seen in fewer training articles are dropped (words unique to one article
@@ -631,6 +633,19 @@ def _actors(models: dict[str, Any], r: Reading, kind: str, candidates: Sequence[
     return out
 
 
+def _measure_event(first: ProposedEvent, extra: Measure, a: Analysis) -> ProposedEvent:
+    """A second event of ``first``'s type and actor: a measure :func:`further_measures` found."""
+    sentence = a.text[a.sents[extra.sent].start_char : a.sents[extra.sent].end_char].strip()
+    return replace(
+        first,
+        commodities=extra.commodities,
+        valid_from=extra.valid_from,
+        valid_to=None,
+        evidence=sentence,
+        notes="; ".join(x for x in (first.notes, "a second measure of the type") if x),
+    )
+
+
 def _rules_alone(a: Analysis, source: str | None) -> list[ProposedEvent]:
     """The rules' own proposals, noted as such."""
     events = [_finish(d, a.published, source) for d in a.drafts]
@@ -696,6 +711,9 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         event = _finish(draft, pub, source)
         event.confidence = round(q, 2)
         out.append((sent_ids[0] if sent_ids else len(a.sents), event))
+        if p.get("second_measure", 0.0) and t not in COOPERATIVE:
+            for extra in further_measures(r, _cue_sents(r, t), comms)[: int(p["second_measure"])]:
+                out.append((extra.sent, _measure_event(event, extra, a)))
     if not out and p.get("rules_when_empty", 0.0) and a.drafts:
         # nothing the models would propose: the rules' own proposals, said so
         return _rules_alone(a, source)
