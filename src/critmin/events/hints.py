@@ -30,7 +30,9 @@ def _phrase(words: str) -> list[dict[str, Any]]:
 
 
 _GAP = {"OP": "{0,4}", "IS_PUNCT": False}
-_LICENCE = _words("licence", "licences", "license", "licenses", "permit", "permits", "concession", "concessions")
+_LICENCE = _words(
+    "licence", "licences", "license", "licenses", "permit", "permits", "concession", "concessions"
+)
 
 #: Soft cue patterns per event type (spaCy Matcher token patterns).
 HINT_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
@@ -38,14 +40,11 @@ HINT_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         [_words("royalty", "royalties")],
         [_words("export", "exports"), _words("tax", "taxes", "levy", "levies", "duty", "duties")],
         [_words("tax", "taxes", "levy"), _words("on", "of"), _GAP, _words("export", "exports", "ore")],
+        [_words(*(f"nationali{z}{end}" for z in "sz" for end in ("e", "ed", "es", "ing", "ation")))],
         [
             _words(
-                "nationalise", "nationalize", "nationalised", "nationalized", "nationalises",
-                "nationalizes", "nationalisation", "nationalization", "nationalising", "nationalizing",
-            )
-        ],  # fmt: skip
-        [
-            _words("revoke", "revokes", "revoked", "revoking", "revocation", "cancel", "cancelled", "cancels"),
+                "revoke", "revokes", "revoked", "revoking", "revocation", "cancel", "cancelled", "cancels"
+            ),
             _GAP,
             _LICENCE,
         ],
@@ -76,11 +75,19 @@ HINT_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "supply_disruption": [
         _phrase("care and maintenance"),
         [_words("shutdown", "shutdowns", "closure", "closures", "outage", "outages", "stoppage")],
-        [_words("suspended", "suspends", "halted", "closed", "shut"), _GAP, _words("mine", "mines", "smelter")],
+        [
+            _words("suspended", "suspends", "halted", "closed", "shut"),
+            _GAP,
+            _words("mine", "mines", "smelter"),
+        ],
         [_words("ration", "rations", "rationing", "drought", "floods", "flooding", "blockade", "blockades")],
         [_words("strike", "strikes", "protest", "protests", "unrest", "riots")],
         [_words("restart", "restarts", "resume", "resumed", "resumes")],
-        [_words("cut", "cuts", "reduced", "reduces"), _GAP, _words("transits", "traffic", "output", "production")],
+        [
+            _words("cut", "cuts", "reduced", "reduces"),
+            _GAP,
+            _words("transits", "traffic", "output", "production"),
+        ],
         [_words("suspend", "suspension"), _GAP, _words("production", "operations", "output")],
     ],
     "import_restriction": [
