@@ -111,3 +111,15 @@ def test_the_further_measure_is_proposed_as_an_event_of_its_own() -> None:
         events = [e for e in model.predict({**models, "params": params}, r) if e.type == "export_control"]
         assert len(events) == expected and {e.actor for e in events} == {"CHN"}
     assert events[1].commodities == ("gallium", "germanium") and events[1].valid_from == date(2023, 1, 1)
+
+
+def test_hint_patterns_read_gaps_and_optional_hyphens() -> None:
+    text = (
+        "The ministry revoked two large mining licences.\n"
+        "Officials revoked, they said, the licence.\n"
+        "Dual-use items need approval."
+    )
+    hints = model.read(text, None).hints
+    assert "other" in hints[0]  # a gap of up to four words
+    assert "other" not in hints[1]  # not across punctuation
+    assert "export_control" in hints[2]  # "dual - use"

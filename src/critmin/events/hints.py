@@ -130,27 +130,70 @@ HINT_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _matcher(vocab: Any) -> Any:
-    from spacy.matcher import Matcher
+#: A compiled step: a set of words, a gap of up to n tokens that are not punctuation, or an
+#: optional token.
+_Step = tuple[str, Any]
 
-    matcher = Matcher(vocab)
+
+def _step(token: dict[str, Any]) -> _Step:
+    if "OP" in token and "TEXT" in token:
+        return ("optional", token["TEXT"])
+    if "OP" in token:
+        return ("gap", int(token["OP"].strip("{}").split(",")[1]))
+    lower = token["LOWER"]
+    return ("words", frozenset(lower["IN"]) if isinstance(lower, dict) else frozenset([lower]))
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict[str, list[tuple[str, tuple[_Step, ...]]]]:
+    """The patterns by the words that can open them (every pattern opens with a set of words)."""
+    out: dict[str, list[tuple[str, tuple[_Step, ...]]]] = {}
     for kind, patterns in HINT_PATTERNS.items():
-        matcher.add(kind, patterns)
-    return matcher
+        for pattern in patterns:
+            steps = tuple(_step(t) for t in pattern)
+            for word in steps[0][1]:
+                out.setdefault(word, []).append((kind, steps[1:]))
+    return out
+
+
+def _matches(steps: tuple[_Step, ...], words: list[str], punct: list[bool], at: int) -> bool:
+    if not steps:
+        return True
+    (op, arg), rest = steps[0], steps[1:]
+    if op == "gap":
+        for n in range(arg + 1):
+            if n and (at + n > len(words) or punct[at + n - 1]):
+                return False
+            if _matches(rest, words, punct, at + n):
+                return True
+        return False
+    if op == "optional":
+        return (at < len(words) and words[at] == arg and _matches(rest, words, punct, at + 1)) or _matches(
+            rest, words, punct, at
+        )
+    return at < len(words) and words[at] in arg and _matches(rest, words, punct, at + 1)
 
 
 def read_hints(doc: Any, sents: list[Any]) -> list[list[str]]:
-    """The event types hinted at by each sentence of ``doc`` (one pass of a Matcher over it)."""
+    """The event types hinted at by each sentence of ``doc``, by the sentence a match opens in.
+
+    The patterns are few and each opens with a set of words, so a scan of the lower-cased
+    tokens looking them up is much faster than a spaCy Matcher over the document.
+    """
     out: list[list[str]] = [[] for _ in sents]
     if not sents:
         return out
-    starts = [s.start for s in sents]
+    compiled = _compiled()
+    words = [t.lower_ for t in doc]
+    punct = [t.is_punct for t in doc]
     index = 0
-    for key, start, _ in sorted(_matcher(doc.vocab)(doc), key=lambda m: m[1]):
-        while index + 1 < len(starts) and starts[index + 1] <= start:
+    for i, word in enumerate(words):
+        opening = compiled.get(word)
+        if not opening:
+            continue
+        while index + 1 < len(sents) and sents[index + 1].start <= i:
             index += 1
-        kind = doc.vocab.strings[key]
-        if kind not in out[index]:
-            out[index].append(kind)
+        for kind, rest in opening:
+            if kind not in out[index] and _matches(rest, words, punct, i + 1):
+                out[index].append(kind)
     return out
