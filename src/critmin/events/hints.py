@@ -52,7 +52,7 @@ HINT_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
         [_words("mining", "production", "output", "extraction"), _words("quota", "quotas")],
         [_words("domestic", "domestically"), _words("processing", "processed", "market", "sale", "sales")],
         [_words("processed", "refined", "sold"), _words("domestically", "locally")],
-        [_words("strategic"), _words("substance", "substances", "mineral", "minerals")],
+        [_words("strategic"), _words("substance", "substances")],
         [_words("investigation", "probe")],
         [_words("ruled", "ruling", "panel")],
         [_words("windfall", "mining"), _words("tax", "taxes", "code")],

@@ -6,7 +6,8 @@ tuning split of the labelled corpus, decide from those readings:
 
 - ``type``: which event types an article states, one model over (text, type) rows: what the
   rules read about the type (drafted, cue sentences, first cue) shared by all types, and the
-  text's word stems, cues and drafts conjoined with the type and its group; rows balanced per type;
+  text's word stems, cues, drafts and soft cues (:mod:`critmin.events.hints`) conjoined with the
+  type and its group; rows balanced per type;
 - ``actor`` and ``target``: for each predicted type, every country (or bloc) mentioned is a
   candidate, described by where and how it is mentioned (first mention, count, the words around
   its mentions, whether it is a ministry or a demonym, whether it sits in a sentence cueing the
