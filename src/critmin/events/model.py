@@ -6,7 +6,8 @@ tuning split of the labelled corpus, decide from those readings:
 
 - ``type``: which event types an article states, one model over (text, type) rows: what the
   rules read about the type (drafted, cue sentences, first cue) shared by all types, and the
-  text's word stems, cues and drafts conjoined with the type and its group; rows balanced per type;
+  text's word stems, cues, drafts and soft cues (:mod:`critmin.events.hints`) conjoined with the
+  type and its group; rows balanced per type;
 - ``actor`` and ``target``: for each predicted type, every country (or bloc) mentioned is a
   candidate, described by where and how it is mentioned (first mention, count, the words around
   its mentions, whether it is a ministry or a demonym, whether it sits in a sentence cueing the
@@ -35,7 +36,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -55,6 +56,8 @@ from critmin.events.extract import (
     analyse,
 )
 from critmin.events.gazetteer import CRITICAL_MINERALS
+from critmin.events.hints import read_hints
+from critmin.events.measures import Measure, further_measures
 
 MODEL_FILE = "event_models.json"
 TRAIN_COMMAND = "critmin events corpus train"
@@ -88,6 +91,7 @@ DEFAULTS: dict[str, float] = {
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
     "second_actor_threshold": 0.5,
+    "second_measure": 1,
 }
 
 #: Doc features seen in fewer training articles are dropped (words unique to one article
@@ -114,6 +118,7 @@ class Mention:
     sent: int
     prev: str
     nxt: str
+    context: frozenset[str] = frozenset()
 
 
 class DateMention(NamedTuple):
@@ -141,6 +146,7 @@ class Reading:
     countries: list[Mention]
     commodities: list[Mention]
     dates: list[DateMention]
+    hints: list[list[str]]
 
 
 def read(text: str, published: date | None) -> Reading:
@@ -170,7 +176,7 @@ def read(text: str, published: date | None) -> Reading:
             j -= 1
         prev = doc[j].lower_ if j >= 0 else "<start>"
         nxt = doc[e.end].lower_ if e.end < len(doc) else "<end>"
-        m = Mention(str(e.ent_id_), e.label_, int(sent_of[e.start]), prev, nxt)
+        m = Mention(str(e.ent_id_), e.label_, int(sent_of[e.start]), prev, nxt, mention_context(doc, e))
         if e.label_ == "COMMODITY":
             if m.code != CRITICAL_MINERALS:
                 commodities.append(m)
@@ -191,7 +197,37 @@ def read(text: str, published: date | None) -> Reading:
                 note = f"'{hit.group(0)}' read as {d.isoformat()}"
                 dates.append(DateMention(role, 0, d, note, i, hit.group("cue"), "year"))
                 seen.add(d)
-    return Reading(a, words, countries, commodities, dates)
+    return Reading(a, words, countries, commodities, dates, read_hints(doc, a.sents))
+
+
+def _capitalised_word(tok: Any) -> bool:
+    return bool(tok.is_alpha and tok.is_title and not tok.ent_type_ and not tok.is_sent_start)
+
+
+def mention_context(doc: Any, ent: Any) -> frozenset[str]:
+    """How a country mention sits in its sentence, for telling actors from targets and names.
+
+    ``name``: a capitalised word (not an entity, not opening the sentence) right before or after
+    it, as in "Anglo American Platinum" or "a South American country", where the country is
+    part of a name, not a party; ``of_goods``: a commodity, "origin" or "-origin" right after it
+    ("Russian aluminium", "Russian-origin diamonds"), the goods of a target rather than an actor;
+    ``possessive``: "'s" after it ("China's ministry").
+    """
+    out: set[str] = set()
+    before = doc[ent.start - 1] if ent.start > 0 else None
+    after = doc[ent.end] if ent.end < len(doc) else None
+    if ent.label_ != "COMMODITY":
+        if (before is not None and _capitalised_word(before) and before.lower_ != "the") or (
+            after is not None and _capitalised_word(after)
+        ):
+            out.add("name")
+        if after is not None and (
+            after.ent_type_ == "COMMODITY" or after.lower_ in ("origin", "-origin", "-", "made")
+        ):
+            out.add("of_goods")
+        if after is not None and after.lower_ in ("'s", "’s"):
+            out.add("possessive")
+    return frozenset(out)
 
 
 def doc_features(r: Reading) -> list[str]:
@@ -202,6 +238,8 @@ def doc_features(r: Reading) -> list[str]:
         out.update("cue:" + k for k in cues)
     for d in r.analysis.drafts:
         out.add("rule:" + d.type)
+    for hints in r.hints:
+        out.update("hint:" + k for k in hints)
     if r.countries:
         out.add("has_country")
     if r.commodities:
@@ -223,6 +261,10 @@ def _conjoin(base: Iterable[str], kind: str) -> list[str]:
 
 def _cue_sents(r: Reading, kind: str) -> list[int]:
     return [i for i, cues in enumerate(r.analysis.cues) if kind in cues]
+
+
+def _hint_sents(r: Reading, kind: str) -> list[int]:
+    return [i for i, hints in enumerate(r.hints) if kind in hints]
 
 
 def _drafts(r: Reading, kind: str) -> list[_Draft]:
@@ -250,6 +292,10 @@ def type_features(r: Reading, kind: str, doc: Sequence[str] | None = None) -> li
             base.append("rule_only_draft")
     elif r.analysis.drafts:
         base.append("rule_drafted_other")
+    hint = _hint_sents(r, kind)
+    base.append("hint_sents=" + _bucket(len(hint), 3))
+    if hint:
+        base.append("first_hint=" + _bucket(hint[0], 3))
     words = doc_features(r) if doc is None else doc
     out = _conjoin(base, kind)
     out.extend(f"{kind}|{w}" for w in words if w != "bias")
@@ -282,6 +328,8 @@ def country_features(r: Reading, code: str, kind: str) -> list[str]:
     base.extend(sorted({"label=" + m.label for m in mine}))
     base.extend(sorted({"prev=" + m.prev for m in mine}))
     base.extend(sorted({"next=" + m.nxt for m in mine}))
+    base.extend(sorted({"ctx=" + c for m in mine for c in m.context}))
+    base.extend("ctx_all=" + c for c in sorted(frozenset.intersection(*(m.context for m in mine))))
     if any(m.sent in cue for m in mine):
         base.append("in_cue_sent")
         first_cue = min(cue)
@@ -290,6 +338,12 @@ def country_features(r: Reading, code: str, kind: str) -> list[str]:
             base.append("first_in_first_cue_sent")
         if code in firsts:
             base.append("in_first_cue_sent")
+    hint = set(_hint_sents(r, kind))
+    if any(m.sent in hint for m in mine):
+        base.append("in_hint_sent")
+        firsts = [m.code for m in r.countries if m.sent == min(hint)]
+        if firsts and firsts[0] == code:
+            base.append("first_in_first_hint_sent")
     if any(d.actor == code for d in drafts):
         base.append("rule_actor")
     if any(code in d.targets for d in drafts):
@@ -580,6 +634,19 @@ def _actors(models: dict[str, Any], r: Reading, kind: str, candidates: Sequence[
     return out
 
 
+def _measure_event(first: ProposedEvent, extra: Measure, a: Analysis) -> ProposedEvent:
+    """A second event of ``first``'s type and actor: a measure :func:`further_measures` found."""
+    sentence = a.text[a.sents[extra.sent].start_char : a.sents[extra.sent].end_char].strip()
+    return replace(
+        first,
+        commodities=extra.commodities,
+        valid_from=extra.valid_from,
+        valid_to=None,
+        evidence=sentence,
+        notes="; ".join(x for x in (first.notes, "a second measure of the type") if x),
+    )
+
+
 def _rules_alone(a: Analysis, source: str | None) -> list[ProposedEvent]:
     """The rules' own proposals, noted as such."""
     events = [_finish(d, a.published, source) for d in a.drafts]
@@ -602,7 +669,7 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
     chosen = [
         (q, t)
         for q, t in chosen
-        if t != "other" and (q >= p["type_threshold"] or (t in ruled and q >= p["rule_type_threshold"]))
+        if (q >= p["type_threshold"] or (t in ruled and q >= p["rule_type_threshold"]))
     ]
     candidates = country_candidates(r)
     out: list[tuple[int, ProposedEvent]] = []
@@ -645,6 +712,9 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         event = _finish(draft, pub, source)
         event.confidence = round(q, 2)
         out.append((sent_ids[0] if sent_ids else len(a.sents), event))
+        if p.get("second_measure", 0.0) and t not in COOPERATIVE:
+            for extra in further_measures(r, _cue_sents(r, t), comms)[: int(p["second_measure"])]:
+                out.append((extra.sent, _measure_event(event, extra, a)))
     if not out and p.get("rules_when_empty", 0.0) and a.drafts:
         # nothing the models would propose: the rules' own proposals, said so
         return _rules_alone(a, source)
