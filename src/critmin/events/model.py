@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from critmin.events.corpus import Article
+from critmin.events.datecues import ACT_VERBS, BACKGROUND, FUTURE_BEFORE, months_alone
 from critmin.events.extract import (
     COOPERATIVE,
     Analysis,
@@ -85,6 +86,7 @@ DEFAULTS: dict[str, float] = {
     "target_threshold": 0.6,
     "commodity_threshold": 0.5,
     "date_threshold": 0.35,
+    "valid_from_threshold": 0.45,
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
     "second_actor_threshold": 0.5,
@@ -191,6 +193,12 @@ def read(text: str, published: date | None) -> Reading:
                 note = f"'{hit.group(0)}' read as {d.isoformat()}"
                 dates.append(DateMention(role, 0, d, note, i, hit.group("cue"), "year"))
                 seen.add(d)
+        for mo in months_alone(s.text, a.published):
+            if mo.value not in seen:
+                note = f"'{mo.text}' read as {mo.value.isoformat()}"
+                role = "month_to" if mo.end else "month_alone"
+                dates.append(DateMention(role, 0, mo.value, note, i, mo.cue, "month_alone"))
+                seen.add(mo.value)
     return Reading(a, words, countries, commodities, dates)
 
 
@@ -379,6 +387,8 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         base.append("in_first_cue_sent")
     if any(len(r.analysis.sents[x.sent]) <= SHORT_LINE for x in mine):
         base.append("short_line")  # a date line ("March 28, 2023", "Washington, Sep 23")
+    if which == "valid_to":
+        base.extend(_date_context(r, mine))  # helps the ends in CV, not the starts
     pub = r.analysis.published
     if pub is not None:
         days = (value - pub).days
@@ -393,6 +403,28 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         else:
             base.append("long_before_pub")
     return [f"{which}|{f}" for f in _conjoin(base, kind)]
+
+
+def _date_context(r: Reading, mine: Sequence[DateMention]) -> list[str]:
+    """What a date's phrase and sentence say about it (features of the end-date model).
+
+    Its kind, the word before it, whether an act verb dates it ("signed on"), and whether its
+    sentence is future or background. Cross-validation found them helping valid_to, not
+    valid_from, so only the end-date model sees them.
+    """
+    out = {f"kind={x.kind}" for x in mine}
+    out.update(f"before={x.before}" for x in mine)
+    if any(x.before in ACT_VERBS for x in mine):
+        out.add("after_act_verb")
+    for x in mine:
+        text = r.analysis.sents[x.sent].text
+        if any(w in ACT_VERBS for w in re.findall(r"[a-z]+", text.lower())):
+            out.add("sent_act_verb")
+        if FUTURE_BEFORE.search(text):
+            out.add("sent_future")
+        if BACKGROUND.search(text):
+            out.add("sent_background")
+    return sorted(out)
 
 
 # --- logistic regression ----------------------------------------------------------------------
@@ -624,9 +656,10 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         notes: list[str] = []
         for which in ("valid_from", "valid_to"):
             best: tuple[float, date] | None = None
+            threshold = p.get(f"{which}_threshold", p["date_threshold"])
             for d in date_candidates(r):
                 s = probability(models[which], date_features(r, d, t, which))
-                if s >= p["date_threshold"] and (best is None or s > best[0]):
+                if s >= threshold and (best is None or s > best[0]):
                     best = (s, d)
             if best is not None:
                 draft.dates[which] = (2, best[1])
