@@ -58,3 +58,8 @@ def test_a_month_alone_is_a_date_candidate_of_the_models() -> None:
     assert date(2025, 2, 1) in model.date_candidates(r)
     (m,) = [x for x in r.dates if x.value == date(2025, 2, 1)]
     assert m.kind == "month_alone" and m.role == "month_alone"
+
+
+def test_published_plans_are_dated_when_published() -> None:
+    assert not weekday_ahead("Britain published plans to ban imports of Russian copper ")
+    assert weekday_ahead("EU ministers meet at a regular meeting next ")

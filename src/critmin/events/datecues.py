@@ -53,6 +53,14 @@ _END_CUES = frozenset({"until", "till", "through", "by"})
 
 #: A future sentence before a date: the weekday or month it names is the coming one.
 FUTURE_BEFORE = re.compile(
+    r"\b(?:will|shall|(?:is|are|was|were) to|(?:is|are) (?:due|set|scheduled|expected|going) to|"
+    r"due to (?:take|come|enter|start|begin|hold|meet)|scheduled (?:to|for))\b",
+    re.IGNORECASE,
+)
+
+#: A sentence about the future or plans (a feature of the end-date model: broader than
+#: :data:`FUTURE_BEFORE`, it also takes "plans to", "would be" and "next").
+FUTURE_OR_PLANNED = re.compile(
     r"\b(?:will|shall|would be|is to|are to|due to|set to|scheduled|expected to|plans? to|"
     r"going to|is planned|are planned|next)\b",
     re.IGNORECASE,
@@ -106,7 +114,7 @@ def months_alone(sentence: str, published: date | None) -> list[MonthAlone]:
         rel = (hit.group("rel") or (cue if cue in ("last", "next", "this") else "")).lower()
         month = _MONTH_OF[hit.group("m").rstrip(".").lower()]
         end = cue in _END_CUES
-        forward = end or rel == "next" or bool(FUTURE_BEFORE.search(sentence[: hit.start()]))
+        forward = end or rel == "next" or weekday_ahead(sentence[: hit.start()])
         if rel == "last":
             forward = False
         year = _year_for(month, published, forward)
@@ -119,10 +127,13 @@ def months_alone(sentence: str, published: date | None) -> list[MonthAlone]:
 
 
 def weekday_ahead(before: str) -> bool:
-    """Whether a weekday after ``before`` (the sentence up to it) is the coming one.
+    """Whether a date after ``before`` (the sentence up to it) is the coming one.
 
-    Only the clause holding the weekday counts: a future verb in an earlier clause ("will
-    visit; the ban was imposed on Monday") does not make it ahead.
+    "next" right before it, or a future verb in its clause: one in an earlier clause ("will
+    visit; the ban was imposed on Monday") does not make it ahead. "Published plans to ban ...
+    on Friday" is not future: plans are dated when published.
     """
+    if re.search(r"\bnext\s*$", before, re.IGNORECASE):
+        return True
     clause = re.split(r"[;:]|,\s*(?:but|while|after|as|and)\b", before)[-1]
     return bool(FUTURE_BEFORE.search(clause))

@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from critmin.events.corpus import Article
-from critmin.events.datecues import ACT_VERBS, BACKGROUND, FUTURE_BEFORE, months_alone
+from critmin.events.datecues import ACT_VERBS, BACKGROUND, FUTURE_OR_PLANNED, months_alone
 from critmin.events.extract import (
     COOPERATIVE,
     Analysis,
@@ -420,7 +420,7 @@ def _date_context(r: Reading, mine: Sequence[DateMention]) -> list[str]:
         text = r.analysis.sents[x.sent].text
         if any(w in ACT_VERBS for w in re.findall(r"[a-z]+", text.lower())):
             out.add("sent_act_verb")
-        if FUTURE_BEFORE.search(text):
+        if FUTURE_OR_PLANNED.search(text):
             out.add("sent_future")
         if BACKGROUND.search(text):
             out.add("sent_background")
