@@ -63,3 +63,17 @@ def test_a_month_alone_is_a_date_candidate_of_the_models() -> None:
 def test_published_plans_are_dated_when_published() -> None:
     assert not weekday_ahead("Britain published plans to ban imports of Russian copper ")
     assert weekday_ahead("EU ministers meet at a regular meeting next ")
+
+
+def test_start_features_tell_an_inaugural_meeting_from_a_second_one() -> None:
+    text = (
+        "The inaugural meeting of the Working Group was held on October 3, 2019.\n"
+        "Officials attended the second Working Group meeting on June 17."
+    )
+    r = model.read(text, date(2020, 6, 20))
+    first = model.date_features(r, date(2019, 10, 3), "working_group", "valid_from")
+    second = model.date_features(r, date(2020, 6, 17), "working_group", "valid_from")
+    assert "valid_from|sent_starting" in first and "valid_from|sent_again" not in first
+    assert "valid_from|sent_again" in second and "valid_from|sent_starting" not in second
+    assert not any("before=" in f for f in first)  # the end-date model's context features only
+    assert any("before=" in f for f in model.date_features(r, date(2019, 10, 3), "working_group", "valid_to"))

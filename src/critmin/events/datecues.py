@@ -86,6 +86,19 @@ BACKGROUND = re.compile(
 )
 
 
+#: A sentence about a body or measure starting ("inaugural meeting", "established").
+STARTING = re.compile(
+    r"\b(?:inaugural|first meeting|launch(?:ed|es)?|establish(?:ed|es|ment)|set up|created|formed)\b",
+    re.IGNORECASE,
+)
+
+#: A sentence about a body meeting again or a measure renewed ("the second meeting").
+AGAIN = re.compile(
+    r"\b(?:second|third|fourth|fifth|latest|another|again|follow-up|renewed|extended|extends)\b",
+    re.IGNORECASE,
+)
+
+
 class MonthAlone(NamedTuple):
     """A month named without day or year, read as the 1st of it."""
 

@@ -45,7 +45,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from critmin.events.corpus import Article
-from critmin.events.datecues import ACT_VERBS, BACKGROUND, FUTURE_OR_PLANNED, months_alone
+from critmin.events.datecues import (
+    ACT_VERBS,
+    AGAIN,
+    BACKGROUND,
+    FUTURE_OR_PLANNED,
+    STARTING,
+    months_alone,
+)
 from critmin.events.extract import (
     COOPERATIVE,
     Analysis,
@@ -389,6 +396,8 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         base.append("short_line")  # a date line ("March 28, 2023", "Washington, Sep 23")
     if which == "valid_to":
         base.extend(_date_context(r, mine))  # helps the ends in CV, not the starts
+    else:
+        base.extend(_start_context(r, mine))
     pub = r.analysis.published
     if pub is not None:
         days = (value - pub).days
@@ -424,6 +433,18 @@ def _date_context(r: Reading, mine: Sequence[DateMention]) -> list[str]:
             out.add("sent_future")
         if BACKGROUND.search(text):
             out.add("sent_background")
+    return sorted(out)
+
+
+def _start_context(r: Reading, mine: Sequence[DateMention]) -> list[str]:
+    """Whether a date's sentence starts something or tells of it again (features of valid_from)."""
+    out: set[str] = set()
+    for x in mine:
+        text = r.analysis.sents[x.sent].text
+        if STARTING.search(text):
+            out.add("sent_starting")
+        if AGAIN.search(text):
+            out.add("sent_again")
     return sorted(out)
 
 
