@@ -77,3 +77,16 @@ def test_start_features_tell_an_inaugural_meeting_from_a_second_one() -> None:
     assert "valid_from|sent_again" in second and "valid_from|sent_starting" not in second
     assert not any("before=" in f for f in first)  # the end-date model's context features only
     assert any("before=" in f for f in model.date_features(r, date(2019, 10, 3), "working_group", "valid_to"))
+
+
+def test_the_start_date_model_has_its_own_regularisation() -> None:
+    from test_events_model import _examples
+
+    loose = model.train(_examples(), {"l2_valid_from": 0.01})
+    tight = model.train(_examples(), {"l2_valid_from": 100.0})
+
+    def size(models: dict[str, dict[str, float]]) -> float:
+        return sum(abs(w) for f, w in models["valid_from"].items() if f != "bias")
+
+    assert size(tight) < size(loose)
+    assert loose["actor"] == tight["actor"] and loose["valid_to"] == tight["valid_to"]

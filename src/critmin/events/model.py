@@ -88,6 +88,7 @@ GROUPS = {
 DEFAULTS: dict[str, float] = {
     "l2_type": 1.0,
     "l2_role": 1.0,
+    "l2_valid_from": 2.0,
     "type_threshold": 0.3,
     "rule_type_threshold": 0.15,
     "target_threshold": 0.6,
@@ -601,7 +602,7 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
                 for d in date_candidates(r):
                     rows[which].append(date_features(r, d, t, which))
                     ys[which].append(int(d.isoformat() in wanted))
-    role_models = {k: fit_logistic(rows[k], ys[k], p["l2_role"]) for k in rows}
+    role_models = {k: fit_logistic(rows[k], ys[k], p.get(f"l2_{k}", p["l2_role"])) for k in rows}
     return {"params": p, "types": types, "type": type_model, **role_models}
 
 
