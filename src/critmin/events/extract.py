@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from critmin.events.datecues import weekday_ahead
 from critmin.events.gazetteer import CRITICAL_MINERALS, commodity_entries, country_entries
 
 COOPERATIVE = frozenset({"agreement", "working_group", "investment"})
@@ -642,8 +643,9 @@ def _phrase_kind(m: re.Match[str]) -> str:
 def read_dates(sent: Any, published: date | None) -> list[DateReading]:
     """Every date phrase of a sentence with its role (see :class:`DateReading`).
 
-    A weekday ending a measure ("suspended until Thursday") is the coming one; other weekdays
-    are the last one on or before the publication date.
+    A weekday ending a measure ("suspended until Thursday") or in a future clause ("will hold
+    talks on Monday", :func:`~critmin.events.datecues.weekday_ahead`) is the coming one; other
+    weekdays are the last one on or before the publication date.
     """
     out: list[DateReading] = []
     text = sent.text
@@ -660,8 +662,11 @@ def read_dates(sent: Any, published: date | None) -> list[DateReading]:
             role, strength = "reported", 0  # "said on Monday": when it was said, not when it applies
         if _DATELINE_AFTER.match(text[m.end() :]) or _DATELINE_BEFORE.match(before):
             role, strength = "dateline", 0  # "KINSHASA, Feb. 24 (Xinhua)": where it was filed
-        d, note = _parse_date(m, published, role in ("valid_from", "valid_to"), ahead=role == "valid_to")
+        ahead = role == "valid_to" or (bool(m.group("wd")) and weekday_ahead(before))
+        d, note = _parse_date(m, published, role in ("valid_from", "valid_to"), ahead=ahead)
         prev = words[-1] if words else "<start>"
+        if d is not None and prev == "next" and d == published:
+            d += timedelta(days=7)  # "next Monday" said on a Monday
         if d is None:
             if note and role not in _NOT_FOR_RULES:
                 out.append(DateReading("unresolved", 0, date.min, note, prev, _phrase_kind(m)))

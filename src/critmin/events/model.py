@@ -46,6 +46,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from critmin.events.corpus import Article
+from critmin.events.datecues import (
+    ACT_VERBS,
+    AGAIN,
+    BACKGROUND,
+    FUTURE_OR_PLANNED,
+    STARTING,
+    months_alone,
+)
 from critmin.events.extract import (
     COOPERATIVE,
     Analysis,
@@ -83,11 +91,13 @@ GROUPS = {
 DEFAULTS: dict[str, float] = {
     "l2_type": 1.0,
     "l2_role": 1.0,
+    "l2_valid_from": 2.0,
     "type_threshold": 0.3,
     "rule_type_threshold": 0.15,
     "target_threshold": 0.6,
     "commodity_threshold": 0.5,
     "date_threshold": 0.35,
+    "valid_from_threshold": 0.4,
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
     "second_actor_threshold": 0.5,
@@ -197,6 +207,12 @@ def read(text: str, published: date | None) -> Reading:
                 note = f"'{hit.group(0)}' read as {d.isoformat()}"
                 dates.append(DateMention(role, 0, d, note, i, hit.group("cue"), "year"))
                 seen.add(d)
+        for mo in months_alone(s.text, a.published):
+            if mo.value not in seen:
+                note = f"'{mo.text}' read as {mo.value.isoformat()}"
+                role = "month_to" if mo.end else "month_alone"
+                dates.append(DateMention(role, 0, mo.value, note, i, mo.cue, "month_alone"))
+                seen.add(mo.value)
     return Reading(a, words, countries, commodities, dates, read_hints(doc, a.sents))
 
 
@@ -433,6 +449,10 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         base.append("in_first_cue_sent")
     if any(len(r.analysis.sents[x.sent]) <= SHORT_LINE for x in mine):
         base.append("short_line")  # a date line ("March 28, 2023", "Washington, Sep 23")
+    if which == "valid_to":
+        base.extend(_date_context(r, mine))  # helps the ends in CV, not the starts
+    else:
+        base.extend(_start_context(r, mine))
     pub = r.analysis.published
     if pub is not None:
         days = (value - pub).days
@@ -447,6 +467,40 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         else:
             base.append("long_before_pub")
     return [f"{which}|{f}" for f in _conjoin(base, kind)]
+
+
+def _date_context(r: Reading, mine: Sequence[DateMention]) -> list[str]:
+    """What a date's phrase and sentence say about it (features of the end-date model).
+
+    Its kind, the word before it, whether an act verb dates it ("signed on"), and whether its
+    sentence is future or background. Cross-validation found them helping valid_to, not
+    valid_from, so only the end-date model sees them.
+    """
+    out = {f"kind={x.kind}" for x in mine}
+    out.update(f"before={x.before}" for x in mine)
+    if any(x.before in ACT_VERBS for x in mine):
+        out.add("after_act_verb")
+    for x in mine:
+        text = r.analysis.sents[x.sent].text
+        if any(w in ACT_VERBS for w in re.findall(r"[a-z]+", text.lower())):
+            out.add("sent_act_verb")
+        if FUTURE_OR_PLANNED.search(text):
+            out.add("sent_future")
+        if BACKGROUND.search(text):
+            out.add("sent_background")
+    return sorted(out)
+
+
+def _start_context(r: Reading, mine: Sequence[DateMention]) -> list[str]:
+    """Whether a date's sentence starts something or tells of it again (features of valid_from)."""
+    out: set[str] = set()
+    for x in mine:
+        text = r.analysis.sents[x.sent].text
+        if STARTING.search(text):
+            out.add("sent_starting")
+        if AGAIN.search(text):
+            out.add("sent_again")
+    return sorted(out)
 
 
 # --- logistic regression ----------------------------------------------------------------------
@@ -602,7 +656,7 @@ def train(examples: Sequence[Example], params: dict[str, float] | None = None) -
                 for d in date_candidates(r):
                     rows[which].append(date_features(r, d, t, which))
                     ys[which].append(int(d.isoformat() in wanted))
-    role_models = {k: fit_logistic(rows[k], ys[k], p["l2_role"]) for k in rows}
+    role_models = {k: fit_logistic(rows[k], ys[k], p.get(f"l2_{k}", p["l2_role"])) for k in rows}
     return {"params": p, "types": types, "type": type_model, **role_models}
 
 
@@ -691,9 +745,10 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         notes: list[str] = []
         for which in ("valid_from", "valid_to"):
             best: tuple[float, date] | None = None
+            threshold = p.get(f"{which}_threshold", p["date_threshold"])
             for d in date_candidates(r):
                 s = probability(models[which], date_features(r, d, t, which))
-                if s >= p["date_threshold"] and (best is None or s > best[0]):
+                if s >= threshold and (best is None or s > best[0]):
                     best = (s, d)
             if best is not None:
                 draft.dates[which] = (2, best[1])
