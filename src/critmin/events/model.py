@@ -324,7 +324,12 @@ def target_features(r: Reading, code: str, kind: str, actor: str) -> list[str]:
 
 
 def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
-    """Features of a commodity as one an event of type ``kind`` is about."""
+    """Features of a commodity as one an event of type ``kind`` is about.
+
+    Besides where and how often it is named: how many of its mentions, and what share of them,
+    sit in sentences cueing the type (a commodity of a second event in the text, or of a
+    background sentence, is named elsewhere).
+    """
     mine = [m for m in r.commodities if m.code == code]
     distinct = list(dict.fromkeys(m.code for m in r.commodities))
     cue = set(_cue_sents(r, kind))
@@ -337,7 +342,10 @@ def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
         "distinct=" + _bucket(len(distinct), 4),
     ]
     base.extend(sorted({"prev=" + m.prev for m in mine}))
-    if any(m.sent in cue for m in mine):
+    in_cue = sum(m.sent in cue for m in mine)
+    base.append("cue_mentions=" + _bucket(in_cue, 3))
+    base.append("cue_share=" + _bucket(4 * in_cue // len(mine), 4))
+    if in_cue:
         base.append("in_cue_sent")
     if any(code in d.commodities for d in drafts):
         base.append("rule_commodity")
@@ -351,6 +359,26 @@ def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
 def date_candidates(r: Reading) -> list[date]:
     """Distinct dates read in the text, in order of first appearance."""
     return list(dict.fromkeys(x.value for x in r.dates))
+
+
+#: Words of a sentence saying when something ends: "extended to", "deadline", "expires",
+#: "wind down ... until", "must terminate by", "cease by".
+_END_WORDS = re.compile(
+    r"\b(?:expir\w*|deadline|wind[- ]?down|until|till|through|extend\w*|terminat\w*|cease\w*|"
+    r"ends?|ended|valid|renew\w*|lifted|revok\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _end_features(r: Reading, mine: Sequence[DateMention]) -> list[str]:
+    """What says a date ends a measure: the word before it, end words in its sentence."""
+    out = {f"before={x.before}" for x in mine}
+    for x in mine:
+        words = {w.lower() for w in _END_WORDS.findall(r.analysis.sents[x.sent].text)}
+        out.update(f"end_word={w[:6]}" for w in words)
+        if words:
+            out.add("end_sent")
+    return sorted(out)
 
 
 def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
@@ -379,6 +407,8 @@ def date_features(r: Reading, value: date, kind: str, which: str) -> list[str]:
         base.append("in_first_cue_sent")
     if any(len(r.analysis.sents[x.sent]) <= SHORT_LINE for x in mine):
         base.append("short_line")  # a date line ("March 28, 2023", "Washington, Sep 23")
+    if which == "valid_to":
+        base.extend(_end_features(r, mine))
     pub = r.analysis.published
     if pub is not None:
         days = (value - pub).days
@@ -626,7 +656,7 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
             best: tuple[float, date] | None = None
             for d in date_candidates(r):
                 s = probability(models[which], date_features(r, d, t, which))
-                if s >= p["date_threshold"] and (best is None or s > best[0]):
+                if s >= p.get(f"{which}_threshold", p["date_threshold"]) and (best is None or s > best[0]):
                     best = (s, d)
             if best is not None:
                 draft.dates[which] = (2, best[1])
