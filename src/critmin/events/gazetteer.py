@@ -4,7 +4,8 @@ Countries come from ``places.csv`` (non-aggregate rows) and ``country_aliases.cs
 codes), plus the small tables below: short names, demonyms, capitals and government bodies that act
 for a country ("MOFCOM" -> CHN, "US Department of the Treasury" -> USA). Commodities come from
 ``commodities.csv`` names and the ``names_*.csv`` source names, plus a few news phrasings
-("rare earth elements" -> rare_earths, "graphite" -> graphite_natural).
+("rare earth elements" -> rare_earths, "graphite" -> graphite_natural, "rare earth magnets" ->
+permanent_magnets, "hydrogen fluoride" -> fluorine: the codes the labelled corpus uses).
 
 Every entry carries a *kind*: ``country`` (a country's name), ``actor`` (a capital, ministry or
 government body: it names who acts), ``demonym`` ("Indian") or ``place`` (a place inside a

@@ -12,10 +12,12 @@ tuning split of the labelled corpus, decide from those readings:
   its mentions, whether it is a ministry or a demonym, whether it sits in a sentence cueing the
   type, whether the rules chose it); the actor is the best-scoring candidate, targets those above
   a threshold (for cooperative events: the other parties);
-- ``commodity``: each catalog commodity mentioned, described the same way;
+- ``commodity``: each catalog commodity mentioned, described the same way, and by how many of its
+  mentions sit in sentences cueing the type;
 - ``valid_from`` and ``valid_to``: each date the rules read (and each year named alone, read as
   1 January), with the rules' role for it (after "from", "until" ...), where it is and how it
-  relates to the publication date; the best-scoring date above a threshold is taken.
+  relates to the publication date (for valid_to also the word before it and the end words of its
+  sentence); the best-scoring date above a threshold (valid_to has its own) is taken.
 
 Dates themselves are still read by rules (:func:`critmin.events.extract.read_dates`), which
 the models only choose among. Features are strings; weights are stored as JSON
