@@ -369,3 +369,21 @@ def test_dates_said_or_filed_on_are_read_for_the_models_but_not_used_by_the_rule
 def test_a_weekday_ending_a_measure_is_the_coming_one() -> None:
     a = analyse("Operations at the copper mine will be suspended until Thursday.", date(2016, 4, 18))
     assert [(x.role, x.value) for xs in a.date_readings for x in xs] == [("valid_to", date(2016, 4, 21))]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "code"),
+    [
+        ("rare earth magnets", "permanent_magnets"),
+        ("NdFeB magnets", "permanent_magnets"),
+        ("graphite electrodes", "graphite_synthetic"),
+        ("hydrogen fluoride", "fluorine"),
+        ("chrome", "chromium"),
+        ("pig iron", "iron_steel"),
+    ],
+)
+def test_news_phrasings_of_commodities_read_as_the_catalog_codes(phrase: str, code: str) -> None:
+    from critmin.events.model import read
+
+    r = read(f"Japan restricted exports of {phrase} to Korea.", None)
+    assert [m.code for m in r.commodities] == [code]

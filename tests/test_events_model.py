@@ -160,3 +160,49 @@ def test_target_features_say_how_a_country_stands_to_the_actor() -> None:
     assert "sanction_waiver|with_actor_cue_sent" in india and "sanction_waiver|with_actor_sent" in india
     assert not any("with_actor" in f for f in japan)
     assert model.country_features(r, "JPN", "sanction_waiver") == japan
+
+
+def test_valid_to_features_read_the_date_phrase_and_leave_valid_from_alone() -> None:
+    text = (
+        "The US Treasury extended the general licence for Rusal.\n"
+        "The deadline for wind-down transactions was extended to February 13, 2024.\n"
+        "Officials met on January 29, 2024."
+    )
+    r = model.read(text, date(2024, 2, 1))
+    end = model.date_features(r, date(2024, 2, 13), "sanction_waiver", "valid_to")
+    met = model.date_features(r, date(2024, 1, 29), "sanction_waiver", "valid_to")
+    assert {"valid_to|before=to", "valid_to|kind=day"} <= set(end)
+    assert "valid_to|before=to" not in met and "valid_to|before=on" in met
+    start = model.date_features(r, date(2024, 2, 13), "sanction_waiver", "valid_from")
+    assert not any("before=" in f or "kind=" in f for f in start)
+
+
+def test_valid_to_has_its_own_threshold() -> None:
+    models = model.load_models()
+    r = model.read(MEA_LIKE, date(2026, 1, 17))
+    for threshold, expected in ((1.01, None), (0.0, True)):
+        params = {**models["params"], "valid_to_threshold": threshold, "type_threshold": 0.0}
+        got = [e.valid_to for e in model.predict({**models, "params": params}, r)]
+        assert all(v is None for v in got) if expected is None else any(v is not None for v in got)
+
+
+MEA_LIKE = (
+    "The US Department of the Treasury issued a conditional sanctions waiver for the Chabahar port.\n"
+    "The waiver is valid till 26th April this year, the spokesperson said.\n"
+    "India welcomed the waiver for its work at the port.\n"
+    "Officials of both countries met on Monday."
+)
+
+
+def test_commodity_features_count_mentions_in_the_types_cue_sentences() -> None:
+    text = (
+        "China imposed export controls on gallium.\n"
+        "Exporters of gallium will need export licences from August.\n"
+        "Last year China bought copper and gallium abroad.\n"
+        "Copper prices rose."
+    )
+    r = model.read(text, date(2023, 7, 4))
+    gallium = model.commodity_features(r, "gallium", "export_control")
+    copper = model.commodity_features(r, "copper", "export_control")
+    assert "export_control|cue_mentions=2" in gallium and "export_control|cue_share=2" in gallium
+    assert "export_control|cue_mentions=0" in copper and "export_control|cue_share=0" in copper

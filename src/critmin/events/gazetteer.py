@@ -4,7 +4,8 @@ Countries come from ``places.csv`` (non-aggregate rows) and ``country_aliases.cs
 codes), plus the small tables below: short names, demonyms, capitals and government bodies that act
 for a country ("MOFCOM" -> CHN, "US Department of the Treasury" -> USA). Commodities come from
 ``commodities.csv`` names and the ``names_*.csv`` source names, plus a few news phrasings
-("rare earth elements" -> rare_earths, "graphite" -> graphite_natural).
+("rare earth elements" -> rare_earths, "graphite" -> graphite_natural, "rare earth magnets" ->
+permanent_magnets, "hydrogen fluoride" -> fluorine: the codes the labelled corpus uses).
 
 Every entry carries a *kind*: ``country`` (a country's name), ``actor`` (a capital, ministry or
 government body: it names who acts), ``demonym`` ("Indian") or ``place`` (a place inside a
@@ -236,6 +237,27 @@ _COMMODITY_EXTRA: dict[str, str] = {
     "diamonds": "diamond_gem",
     "rough diamonds": "diamond_gem",
     "crude oil": "petroleum",
+    "liquefied petroleum gas": "petroleum",
+    "LPG": "petroleum",
+    "permanent magnet": "permanent_magnets",
+    "rare earth magnets": "permanent_magnets",
+    "rare-earth magnets": "permanent_magnets",
+    "rare earth permanent magnets": "permanent_magnets",
+    "NdFeB": "permanent_magnets",
+    "NdFeB magnets": "permanent_magnets",
+    "neodymium magnets": "permanent_magnets",
+    "graphite electrode": "graphite_synthetic",
+    "graphite electrodes": "graphite_synthetic",
+    "hydrogen fluoride": "fluorine",
+    "hydrofluoric acid": "fluorine",
+    "fluorinated polyimide": "fluorine",
+    "fluorinated polyimides": "fluorine",
+    "chrome": "chromium",
+    "chromite": "chromium",
+    "pig iron": "iron_steel",
+    "jade": "gemstones",
+    "jadeite": "gemstones",
+    "rubies": "gemstones",
     "critical minerals": CRITICAL_MINERALS,
     "critical mineral": CRITICAL_MINERALS,
     "critical raw materials": CRITICAL_MINERALS,

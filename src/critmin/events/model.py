@@ -13,10 +13,13 @@ tuning split of the labelled corpus, decide from those readings:
   its mentions, whether it is a ministry or a demonym, whether it sits in a sentence cueing the
   type, whether the rules chose it); the actor is the best-scoring candidate, targets those above
   a threshold (for cooperative events: the other parties);
-- ``commodity``: each catalog commodity mentioned, described the same way;
+- ``commodity``: each catalog commodity mentioned, described the same way, and by how many of its
+  mentions sit in sentences cueing the type;
 - ``valid_from`` and ``valid_to``: each date the rules read (and each year named alone, read as
   1 January), with the rules' role for it (after "from", "until" ...), where it is and how it
-  relates to the publication date; the best-scoring date above a threshold is taken.
+  relates to the publication date (for valid_to also the phrase's kind, the word before it and
+  what its sentence says: an act verb, the future, the background); the best-scoring date above
+  a threshold (each has its own) is taken.
 
 Dates themselves are still read by rules (:func:`critmin.events.extract.read_dates`), which
 the models only choose among. Features are strings; weights are stored as JSON
@@ -95,9 +98,10 @@ DEFAULTS: dict[str, float] = {
     "type_threshold": 0.3,
     "rule_type_threshold": 0.15,
     "target_threshold": 0.6,
-    "commodity_threshold": 0.5,
+    "commodity_threshold": 0.4,
     "date_threshold": 0.35,
     "valid_from_threshold": 0.4,
+    "valid_to_threshold": 0.35,
     "rules_when_empty": 1.0,
     "rules_below_sentences": 4,
     "second_actor_threshold": 0.5,
@@ -394,7 +398,12 @@ def target_features(r: Reading, code: str, kind: str, actor: str) -> list[str]:
 
 
 def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
-    """Features of a commodity as one an event of type ``kind`` is about."""
+    """Features of a commodity as one an event of type ``kind`` is about.
+
+    Besides where and how often it is named: how many of its mentions, and what share of them,
+    sit in sentences cueing the type (a commodity of a second event in the text, or of a
+    background sentence, is named elsewhere).
+    """
     mine = [m for m in r.commodities if m.code == code]
     distinct = list(dict.fromkeys(m.code for m in r.commodities))
     cue = set(_cue_sents(r, kind))
@@ -407,7 +416,10 @@ def commodity_features(r: Reading, code: str, kind: str) -> list[str]:
         "distinct=" + _bucket(len(distinct), 4),
     ]
     base.extend(sorted({"prev=" + m.prev for m in mine}))
-    if any(m.sent in cue for m in mine):
+    in_cue = sum(m.sent in cue for m in mine)
+    base.append("cue_mentions=" + _bucket(in_cue, 3))
+    base.append("cue_share=" + _bucket(4 * in_cue // len(mine), 4))
+    if in_cue:
         base.append("in_cue_sent")
     if any(code in d.commodities for d in drafts):
         base.append("rule_commodity")
