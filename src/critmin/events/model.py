@@ -99,7 +99,6 @@ DEFAULTS: dict[str, float] = {
     "rule_type_threshold": 0.15,
     "target_threshold": 0.6,
     "commodity_threshold": 0.4,
-    "date_threshold": 0.35,
     "valid_from_threshold": 0.4,
     "valid_to_threshold": 0.35,
     "rules_when_empty": 1.0,
@@ -757,7 +756,7 @@ def predict(models: dict[str, Any], r: Reading, source: str | None = None) -> li
         notes: list[str] = []
         for which in ("valid_from", "valid_to"):
             best: tuple[float, date] | None = None
-            threshold = p.get(f"{which}_threshold", p["date_threshold"])
+            threshold = p[f"{which}_threshold"]
             for d in date_candidates(r):
                 s = probability(models[which], date_features(r, d, t, which))
                 if s >= threshold and (best is None or s > best[0]):
