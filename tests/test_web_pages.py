@@ -181,6 +181,14 @@ def test_country_page(client: TestClient) -> None:
     assert set(specs(response.text)) == {"criticality-chart", "suppliers-chart"}
 
 
+def test_mineral_page_names_other_countries_without_a_dead_link(client: TestClient) -> None:
+    """USGS's "Other countries" row reads as such, and is not linked to a country page that does not exist."""
+    text = client.get("/minerals/graphite_natural", params={"year": 2025}, headers=HTML).text
+    assert 'data-country="OTH" data-field="name">Other countries</td>' in text
+    assert "/countries/OTH" not in text and ">OTH<" not in text
+    assert 'href="/countries/CHN">China</a>' in text
+
+
 def test_mineral_page(client: TestClient) -> None:
     response = client.get("/minerals/rare_earths", params={"year": 2021}, headers=HTML)
     assert response.status_code == 200

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from critmin.charts import format_value
 from critmin.charts.html import chart_block
+from critmin.harmonize.countries import aggregate_codes
 from critmin.web.routes.pages.render import environment
 
 SLUG = re.compile(r"[^a-z0-9]+")
@@ -32,7 +33,7 @@ class Col:
     header: str
     key: str
     unit: str | None = None
-    href: Callable[[Mapping[str, Any]], str] | None = None
+    href: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,11 @@ def mineral_href(row: Mapping[str, Any]) -> str:
     return f"/minerals/{row['commodity']}"
 
 
-def country_href(field: str) -> Callable[[Mapping[str, Any]], str]:
-    """The link to the country page of a row's ``field``."""
-    return lambda row: f"/countries/{row[field]}"
+def country_href(field: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """The link to the country page of a row's ``field``; none for an aggregate ("OTH", "USA+CAN")."""
+
+    def href(row: Mapping[str, Any]) -> str | None:
+        code = str(row[field])
+        return None if code in aggregate_codes() or "+" in code else f"/countries/{code}"
+
+    return href

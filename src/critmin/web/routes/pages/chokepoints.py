@@ -126,7 +126,7 @@ def _routes(
         return section
     flows = by_sea.assign(
         label=[
-            f"{names.places.get(str(e), e)} to {names.places[iso3]} ({s})"
+            f"{names.label(e)} to {names.places[iso3]} ({s})"
             for e, s in zip(by_sea["exporter"], by_sea["stage"], strict=True)
         ],
         chokepoints=[
@@ -147,7 +147,7 @@ def _routes(
     )
     section.blocks.append(chart(spec, "route-map"))
     table_rows = suppliers.assign(
-        name=[names.places.get(str(e), str(e)) for e in suppliers["exporter"]],
+        name=[names.label(e) for e in suppliers["exporter"]],
         via=[
             ", ".join(points[c] for c in str(ids).split()) if isinstance(ids, str) else ""
             for ids in suppliers["chokepoints"]

@@ -51,7 +51,7 @@ def compare_page(
         wide = wide.assign(mineral=[names.minerals.get(str(c), str(c)) for c in wide["commodity"]])
         for code in codes:
             wide[f"top1_name_{code}"] = [
-                names.places.get(e, e) if isinstance(e, str) else None for e in wide[f"top1_exporter_{code}"]
+                names.label(e) if isinstance(e, str) else None for e in wide[f"top1_exporter_{code}"]
             ]
         scores.blocks.append(chart(_chart(wide, codes, names, label, year), "compare-chart"))
         columns = [Col("Mineral", "mineral", href=mineral_href), Col("Stage", "stage")]

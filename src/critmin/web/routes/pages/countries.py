@@ -36,7 +36,7 @@ def _suppliers(names: Lookups, iso3: str, profile: pd.DataFrame, year: int) -> S
             rows.append(
                 {
                     "label": label,
-                    "name": names.places.get(str(row["exporter"]), str(row["exporter"])),
+                    "name": names.label(row["exporter"]),
                     "share": float(row["share"]),
                     "release": row["release"],
                 }
@@ -47,7 +47,7 @@ def _suppliers(names: Lookups, iso3: str, profile: pd.DataFrame, year: int) -> S
                 {"label": label, "name": "Others", "share": rest, "release": group["release"].iloc[0]}
             )
     frame = pd.DataFrame(rows)
-    name = names.places.get(iso3, iso3)
+    name = names.label(iso3)
     section.blocks.append(
         chart(
             charts.stacked_shares(

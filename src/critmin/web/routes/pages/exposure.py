@@ -47,9 +47,7 @@ def named(frame: pd.DataFrame, names: Lookups) -> pd.DataFrame:
     out = frame.copy()
     out["mineral"] = [names.minerals.get(str(c), str(c)) for c in out["commodity"]]
     if "top1_exporter" in out.columns:
-        out["top1_name"] = [
-            names.places.get(str(e), str(e)) if isinstance(e, str) else None for e in out["top1_exporter"]
-        ]
+        out["top1_name"] = [names.label(e) if isinstance(e, str) else None for e in out["top1_exporter"]]
     return out
 
 
@@ -87,7 +85,7 @@ def criticality_chart(names: Lookups, iso3: str, method: str, year: int) -> Mark
         category="label",
         value="score",
         unit="",
-        title=f"{names.places.get(iso3, iso3)}: top minerals by {METHODS[method]}",
+        title=f"{names.label(iso3)}: top minerals by {METHODS[method]}",
         source=f"{METHODS[method]} on {releases_of(data)}",
         vintage=names.vintages,
         year="year",
@@ -111,10 +109,10 @@ def supplier_blocks(names: Lookups, iso3: str, commodity: str, stage: str, year:
     """Where the country's imports of one mineral come from: a map over the years and a table."""
     sources = services.import_sources(names.db, iso3, commodity=commodity)
     sources = sources[(sources["stage"] == stage) & (sources["share"] > 0)]
-    name, mineral = names.places.get(iso3, iso3), names.minerals.get(commodity, commodity)
+    name, mineral = names.label(iso3), names.minerals.get(commodity, commodity)
     if sources.empty:
         return [note(f"No imports of {mineral} ({stage}) by {name} in the trade data.")]
-    sources = sources.assign(name=[names.places.get(str(e), str(e)) for e in sources["exporter"]])
+    sources = sources.assign(name=[names.label(e) for e in sources["exporter"]])
     blocks = [
         chart(
             charts.choropleth(

@@ -44,6 +44,16 @@ class Lookups:
         return {str(c): str(n) for c, n in zip(frame["code"], frame["name"], strict=True)}
 
     @functools.cached_property
+    def labels(self) -> dict[str, str]:
+        """Every place, aggregates too ("OTH" -> "Other countries"), code -> name."""
+        frame = self.db.places()
+        return {str(c): str(n) for c, n in zip(frame["code"], frame["name"], strict=True)}
+
+    def label(self, code: object) -> str:
+        """The name of a place code, the code itself when the store has none."""
+        return self.labels.get(str(code), str(code))
+
+    @functools.cached_property
     def minerals(self) -> dict[str, str]:
         """Catalog minerals, id -> name."""
         frame = self.db.commodities()

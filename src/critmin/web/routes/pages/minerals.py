@@ -42,7 +42,7 @@ def _producers(names: Lookups, commodity: str, year: int | None) -> Section:
         section.blocks.append(note("No production of this mineral in the store."))
         return section
     mineral = names.minerals.get(commodity, commodity)
-    producers = producers.assign(name=[names.places.get(str(c), str(c)) for c in producers["country"]])
+    producers = producers.assign(name=[names.label(c) for c in producers["country"]])
     for stage, group in producers.groupby("stage", sort=True):
         shown = year if year in set(group["year"]) else int(group["year"].max())
         source = f"{_usgs(group)}, {stage} production"
@@ -176,8 +176,8 @@ def _flows(names: Lookups, commodity: str, year: int | None) -> tuple[Section, l
         return section, years
     top = flows
     top = top.assign(
-        origin=[names.places.get(str(e), str(e)) for e in top["exporter"]],
-        destination=[names.places.get(str(i), str(i)) for i in top["importer"]],
+        origin=[names.label(e) for e in top["exporter"]],
+        destination=[names.label(i) for i in top["importer"]],
     )
     section.blocks.append(
         table(

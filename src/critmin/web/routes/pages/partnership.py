@@ -131,7 +131,7 @@ def _sourcing_blocks(job: Job, names: Lookups) -> list[Markup]:
     importer = str(job.params["importer"])
     frontier: pd.DataFrame = job.result["frontier"]
     summary: pd.DataFrame = job.result["summary"]
-    name = names.places.get(importer, importer)
+    name = names.label(importer)
     ok = frontier[frontier["status"] == 0].assign(series=f"{name}: least risk")
     now = summary.assign(cost=summary["current_cost"], cvar=summary["current_cvar"], series=f"{name} now")
     provenance = str(summary["provenance"].iloc[0]) if len(summary) else "critmin optimiser"

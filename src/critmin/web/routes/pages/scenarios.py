@@ -200,7 +200,7 @@ async def scenario_run(request: Request, jobs: Jobs) -> HTMLResponse:
         title="Scenario builder",
         current="scenarios",
         status=status,
-        result=fragment(job, names.places),
+        result=fragment(job, names.labels),
         **_builder_context(names),
     )
 
@@ -215,4 +215,4 @@ def scenario_fragment(request: Request, job_id: str, jobs: Jobs) -> HTMLResponse
     if job.kind != "scenario":
         raise PageError(f"job {job_id} is not a scenario run", 404)
     status = 200 if job.status == "done" else (400 if job.status == "failed" else 202)
-    return HTMLResponse(str(fragment(job, lookups.lookups(request).places)), status_code=status)
+    return HTMLResponse(str(fragment(job, lookups.lookups(request).labels)), status_code=status)
