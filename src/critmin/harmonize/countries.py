@@ -54,6 +54,13 @@ def aggregate_codes() -> dict[str, str]:
 
 
 @functools.cache
+def aggregate_places() -> frozenset[str]:
+    """Every place code that is no country ("OTH", "WLD", "USA+CAN" ...), from ``places.csv``."""
+    table = read_reference("places.csv")
+    return frozenset(table.loc[table["is_aggregate"].astype(str).str.lower() == "true", "code"])
+
+
+@functools.cache
 def known_codes() -> frozenset[str]:
     """Every code a place may have: country_converter's ISO3 codes and the aggregates (``places.csv``)."""
     return frozenset(read_reference("places.csv")["code"])

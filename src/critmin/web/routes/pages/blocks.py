@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from critmin.charts import format_value
 from critmin.charts.html import chart_block
-from critmin.harmonize.countries import aggregate_codes
+from critmin.harmonize.countries import aggregate_places
 from critmin.web.routes.pages.render import environment
 
 SLUG = re.compile(r"[^a-z0-9]+")
@@ -179,6 +179,6 @@ def country_href(field: str) -> Callable[[Mapping[str, Any]], str | None]:
 
     def href(row: Mapping[str, Any]) -> str | None:
         code = str(row[field])
-        return None if code in aggregate_codes() or "+" in code else f"/countries/{code}"
+        return None if code in aggregate_places() else f"/countries/{code}"
 
     return href

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 
+import pandas as pd
 from fastapi import Request
 
 from critmin import services
@@ -37,16 +38,19 @@ class Lookups:
         return "; ".join(f"{source}: {release}" for source, release in releases.items())
 
     @functools.cached_property
+    def _places(self) -> pd.DataFrame:
+        return self.db.places()
+
+    @functools.cached_property
     def places(self) -> dict[str, str]:
         """Countries (no aggregates), ISO3 -> name, by name."""
-        frame = self.db.places()
-        frame = frame[~frame["is_aggregate"].astype(bool)].sort_values("name")
+        frame = self._places[~self._places["is_aggregate"].astype(bool)].sort_values("name")
         return {str(c): str(n) for c, n in zip(frame["code"], frame["name"], strict=True)}
 
     @functools.cached_property
     def labels(self) -> dict[str, str]:
         """Every place, aggregates too ("OTH" -> "Other countries"), code -> name."""
-        frame = self.db.places()
+        frame = self._places
         return {str(c): str(n) for c, n in zip(frame["code"], frame["name"], strict=True)}
 
     def label(self, code: object) -> str:
